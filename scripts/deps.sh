@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what sluice needs on Debian 12, only what is missing.
+#   scripts/deps.sh build   compiler, CMake and the libraries sluice links
+#   scripts/deps.sh test    + protoc, python3-protobuf, clang (fuzzing), and
+#                           the npm test readers (DuckDB, hyparquet)
+# Runs apt-get only when a package is missing, so it is quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-build}
+
+build_pkgs=(build-essential cmake pkg-config libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
+            protobuf-compiler)
+test_pkgs=(python3 python3-protobuf clang libclang-rt-14-dev nodejs npm zstd)
+
+pkgs=("${build_pkgs[@]}")
+[ "$what" = test ] || [ "$what" = bench ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs from another source (no dpkg record) is fine as long as node and npm run.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$what" = test ] || [ "$what" = bench ]; then
+  if [ ! -d tests/tools/node_modules/@duckdb/node-api ] || [ ! -d tests/tools/node_modules/hyparquet ]; then
+    echo "deps: npm install (tests/tools: @duckdb/node-api, hyparquet)"
+    (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

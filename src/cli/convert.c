@@ -1,0 +1,10 @@
+/* convert.c - placeholder until the subcommand lands (foundation issue). */
+#include <stdio.h>
+#include "cli/cli.h"
+int sl_cmd_convert(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "sluice convert: not built yet\n");
+    return 1;
+}
