@@ -6,6 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Append a then b to msg (which holds len bytes), truncating at
+ * SL_ERRMSG_MAX - 1. */
+static void append(char *msg, size_t len, const char *a, const char *b)
+{
+    for (const char *s = a; *s && len < SL_ERRMSG_MAX - 1; s++) msg[len++] = *s;
+    for (const char *s = b; *s && len < SL_ERRMSG_MAX - 1; s++) msg[len++] = *s;
+    msg[len] = '\0';
+}
+
 const char *sl_err_name(sl_err_t code)
 {
     switch (code) {
@@ -60,8 +69,7 @@ sl_err_t sl_error_errno(sl_error *e, int errno_value, const char *fmt, ...)
     int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     if (n < 0) n = 0;
-    if ((size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", strerror(errno_value));
+    if ((size_t)n < sizeof e->msg) append(e->msg, (size_t)n, ": ", strerror(errno_value));
     e->code = errno_value == ENOMEM ? SL_ERR_NOMEM : SL_ERR_IO;
     e->retriable = errno_value == EINTR || errno_value == EAGAIN || errno_value == ENOSPC ||
                    errno_value == EDQUOT || errno_value == ETIMEDOUT;
@@ -78,7 +86,6 @@ sl_err_t sl_error_prefix(sl_error *e, const char *fmt, ...)
     int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     if (n < 0) n = 0;
-    if ((size_t)n < sizeof e->msg && old[0])
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", old);
+    if ((size_t)n < sizeof e->msg && old[0]) append(e->msg, (size_t)n, ": ", old);
     return e->code;
 }

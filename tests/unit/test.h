@@ -15,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
+
 static int t_passed, t_failed, t_cur_failed;
+
+static inline const char *t_errmsg(const sl_error *e) { return e ? e->msg : ""; }
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -40,7 +44,7 @@ static int t_passed, t_failed, t_cur_failed;
         int rc_ = (int)(expr_);                                                                    \
         if (rc_ != 0) {                                                                            \
             fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr_, rc_,       \
-                    (errp_) ? (errp_)->msg : "");                                                  \
+                    t_errmsg(errp_));                                                  \
             t_cur_failed = 1;                                                                      \
         }                                                                                          \
     } while (0)
