@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what sluice needs on Debian 12, only what is missing.
 #   scripts/deps.sh build   compiler, CMake and the libraries sluice links
+#   scripts/deps.sh demo    + node and DuckDB (to show what landed)
 #   scripts/deps.sh test    + protoc, python3-protobuf, clang (fuzzing), and
 #                           the npm test readers (DuckDB, hyparquet)
 # Runs apt-get only when a package is missing, so it is quick when all is there.
@@ -13,7 +14,10 @@ build_pkgs=(build-essential cmake pkg-config libzstd-dev libsnappy-dev liblz4-de
 test_pkgs=(python3 python3-protobuf clang libclang-rt-14-dev nodejs npm zstd)
 
 pkgs=("${build_pkgs[@]}")
-[ "$what" = test ] || [ "$what" = bench ] && pkgs+=("${test_pkgs[@]}")
+case "$what" in
+  test|bench) pkgs+=("${test_pkgs[@]}") ;;
+  demo) pkgs+=(nodejs npm) ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -35,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "$what" = test ] || [ "$what" = bench ]; then
+if [ "$what" != build ]; then
   if [ ! -d tests/tools/node_modules/@duckdb/node-api ] || [ ! -d tests/tools/node_modules/hyparquet ]; then
     echo "deps: npm install (tests/tools: @duckdb/node-api, hyparquet)"
     (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,0 +1,16 @@
+// duckq.mjs - run one SQL query with DuckDB and print the result as an
+// aligned table (for the demo and for people). Test-only dependency.
+// usage: node tests/tools/duckq.mjs "SELECT ... FROM 'file.parquet'"
+import { DuckDBInstance } from '@duckdb/node-api';
+const sql = process.argv[2];
+if (!sql) { console.error('usage: duckq.mjs SQL'); process.exit(2); }
+const inst = await DuckDBInstance.create(':memory:');
+const c = await inst.connect();
+const r = await c.runAndReadAll(sql);
+const cols = r.columnNames();
+const rows = r.getRows().map(row => row.map(v => v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v, (k, x) => typeof x === 'bigint' ? x.toString() : x) : String(v)));
+const w = cols.map((c, i) => Math.min(40, Math.max(c.length, ...rows.map(r => r[i].length))));
+const fmt = r => r.map((v, i) => (v.length > w[i] ? v.slice(0, w[i] - 1) + '…' : v).padEnd(w[i])).join('  ');
+console.log(fmt(cols));
+console.log(w.map(n => '-'.repeat(n)).join('  '));
+for (const row of rows) console.log(fmt(row));
