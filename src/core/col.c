@@ -46,7 +46,9 @@ sl_err_t sl_batch_init(sl_batch *b, const sl_schema *s)
         c->type = n->ptype;
         c->max_def = n->max_def;
         c->max_rep = n->max_rep;
-        if (n->ptype == SL_PT_BYTE_ARRAY && sl_col_grow_offs(c)) {
+        /* val.p is never NULL, so pointer arithmetic on an all-empty
+         * BYTE_ARRAY column stays defined. */
+        if ((n->ptype == SL_PT_BYTE_ARRAY && sl_col_grow_offs(c)) || sl_buf_reserve(&c->val, 64)) {
             sl_batch_free(b);
             return SL_ERR_NOMEM;
         }

@@ -63,6 +63,7 @@ typedef struct sl_plan_field {
     int16_t def;           /* def level of the field's outermost node when present */
     int16_t rep;           /* rep level of repeated elements (0 if not repeated) */
     sl_val dflt;           /* value emitted when absent and !presence */
+    uint8_t owns_dflt;     /* (added) dflt.s.p is plan-owned memory (unescaped bytes default) */
 } sl_plan_field;
 
 typedef struct sl_plan_msg {
@@ -72,6 +73,8 @@ typedef struct sl_plan_msg {
     int32_t *by_number;    /* number -> field index, -1; for numbers < n_by_number */
     int32_t n_by_number;
     int16_t def;           /* def level of this message's node when present */
+    int32_t node;          /* (added) schema node of this message (0 for the root) */
+    int32_t *sorted;       /* (added) field indexes sorted by number (binary search) */
 } sl_plan_msg;
 
 typedef struct sl_plan {

@@ -1,0 +1,373 @@
+/* pb_emit.c - sl_rec_emit: shred a finished record scratch into column
+ * builders (Dremel), the second step of pb_plan.h.
+ *
+ * The walk follows the plan, not the input, so every leaf gets exactly one
+ * slot per (repeated) position whatever the input held:
+ *   - present scalar: its value at max_def;
+ *   - absent scalar: null at def - 1 if it has presence, else the default;
+ *   - absent message: one null per leaf below it at the message's def - 1
+ *     (a proto2 required message is an error instead; a map value message
+ *     is emitted as an empty message, protobuf's default instance);
+ *   - empty repeated: one null per leaf at the list's def (= parent's);
+ *   - element k of a list: rep = the caller's rep for k == 0, else the
+ *     list's own repetition level.
+ * Maps: entries are de-duplicated by key before writing (last value wins at
+ * the first position of the key; missing key/value = default). Up to 16
+ * entries a quadratic scan (no setup), above that an open-addressing hash
+ * over scratch arrays kept in the sl_rec.
+ *
+ * Enum numbers become value names (unknown numbers of open enums: decimal
+ * text); proto2 required fields are checked in present messages only, as
+ * protobuf does (a missing one fails the record).
+ *
+ * On any error the batch is rolled back, so the caller sees the whole
+ * record or nothing. Instead of sl_batch_mark (three loads and stores per
+ * column per record, ~4% of the PlayEvent budget), only columns with levels
+ * are marked: a level-less column holds one slot per row, so its length
+ * before the record is the row count, and the value counts and bytes to
+ * cut follow from the slots removed (rollback()).
+ *
+ * Cost: one switch per field on a precomputed op code (pb_rec_int.h), the
+ * inline column appends of col.h, nothing allocated after warm-up.
+ * Recursion depth is the schema's depth (bounded at compile time).
+ */
+#include "formats/pb/pb_rec_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct emitter {
+    sl_rec *r;
+    const sl_plan *p;
+    sl_col *cols;
+    sl_error *err;
+    sl_batch *b;
+} emitter;
+
+static sl_err_t col_fail(emitter *e, sl_err_t rc, int32_t leaf)
+{
+    char path[256];
+    sl_schema_path(&e->p->schema, e->p->schema.leaves[leaf], path, sizeof path);
+    return sl_error_set(e->err, rc,
+                        rc == SL_ERR_NOMEM ? "column %s: out of memory while adding a value"
+                                           : "column %s: batch column exceeds its size bound; "
+                                             "flush batches more often",
+                        path);
+}
+
+/* Enum value name (or decimal text of an unknown number); out of line. */
+static sl_err_t put_enum(emitter *e, const sl_plan_field *f, sl_val v, int rep)
+{
+    sl_col *c = &e->cols[f->leaf];
+    const char *name;
+    uint32_t len;
+    sl_err_t rc;
+    if (sl_rec_enum_name(sl_rec_enum_of(e->r, f->enm), (int32_t)v.i, &name, &len)) {
+        rc = sl_col_bytes(c, name, len, rep);
+    } else { /* open enum, unknown number: its decimal text */
+        char num[16];
+        int n = snprintf(num, sizeof num, "%d", (int32_t)v.i);
+        rc = sl_col_bytes(c, num, (size_t)n, rep);
+    }
+    return SL_UNLIKELY(rc) ? col_fail(e, rc, f->leaf) : SL_OK;
+}
+
+SL_PB_INLINE sl_err_t put_value(emitter *e, const sl_plan_field *f, uint8_t vk, sl_val v, int rep)
+{
+    sl_col *c = &e->cols[f->leaf];
+    sl_err_t rc;
+    switch (vk) {
+    case SL_VK_I32:
+        rc = sl_col_i32(c, (int32_t)v.i, rep);
+        break;
+    case SL_VK_U32:
+        rc = sl_col_i64(c, (int64_t)(uint32_t)v.u, rep);
+        break;
+    case SL_VK_I64:
+        rc = sl_col_i64(c, v.i, rep);
+        break;
+    case SL_VK_F32:
+        rc = sl_col_f32(c, v.f, rep);
+        break;
+    case SL_VK_F64:
+        rc = sl_col_f64(c, v.d, rep);
+        break;
+    case SL_VK_BOOL:
+        rc = sl_col_bool(c, v.u != 0, rep);
+        break;
+    case SL_VK_BYTES:
+        rc = sl_col_bytes(c, v.s.p, v.s.len, rep);
+        break;
+    default:
+        return put_enum(e, f, v, rep);
+    }
+    return SL_UNLIKELY(rc) ? col_fail(e, rc, f->leaf) : SL_OK;
+}
+
+static sl_err_t put_nulls(emitter *e, const sl_plan_field *f, int def, int rep)
+{
+    for (int32_t l = f->first_leaf; l < f->first_leaf + f->n_leaves; l++) {
+        sl_err_t rc = sl_col_null(&e->cols[l], def, rep);
+        if (SL_UNLIKELY(rc)) return col_fail(e, rc, l);
+    }
+    return SL_OK;
+}
+
+static sl_err_t emit_msg(emitter *e, int32_t m, int32_t frame, int rep);
+static sl_err_t emit_map(emitter *e, const sl_plan_field *f, const sl_rec_slot *s, int rep);
+
+static sl_err_t missing_required(emitter *e, const sl_plan_field *f)
+{
+    char path[256];
+    sl_schema_path(&e->p->schema, f->node, path, sizeof path);
+    return sl_error_set(e->err, SL_ERR_CORRUPT,
+                        "required field %s (number %d) is missing; protobuf's parser rejects "
+                        "this record too",
+                        path, f->pf->number);
+}
+
+/* One field, given its slot (NULL or empty: absent). static inline: the
+ * body of emit_msg's loop, so the per-field cost is one switch. */
+SL_PB_INLINE sl_err_t emit_one(emitter *e, const sl_plan_field *f, const sl_rec_fop *op,
+                               const sl_rec_slot *s, int rep)
+{
+    int has = s && s->h;
+    sl_err_t rc;
+    switch (op->emit) {
+    case SL_EM_SCALAR:
+        return put_value(e, f, op->vk, has ? s->v : f->dflt, rep);
+    case SL_EM_SCALAR_OPT:
+        return has ? put_value(e, f, op->vk, s->v, rep) : put_nulls(e, f, f->def - 1, rep);
+    case SL_EM_SCALAR_REQ:
+        return has ? put_value(e, f, op->vk, s->v, rep) : missing_required(e, f);
+    case SL_EM_MSG_OPT:
+        return has ? emit_msg(e, f->child, (int32_t)s->h - 1, rep)
+                   : put_nulls(e, f, f->def - 1, rep);
+    case SL_EM_MSG_REQ:
+        return has ? emit_msg(e, f->child, (int32_t)s->h - 1, rep) : missing_required(e, f);
+    case SL_EM_MSG_ALWAYS:
+        return emit_msg(e, f->child, has ? (int32_t)s->h - 1 : -1, rep);
+    case SL_EM_MAP:
+        return has ? emit_map(e, f, s, rep) : put_nulls(e, f, f->def, rep);
+    default:
+        break;
+    }
+    if (!has) return put_nulls(e, f, f->def, rep);
+    const sl_rec_item *items = e->r->items;
+    for (uint32_t it = s->h; it; it = items[it - 1].next) {
+        rc = op->emit == SL_EM_REP_SCALAR ? put_value(e, f, op->vk, items[it - 1].v, rep)
+                                          : emit_msg(e, f->child, (int32_t)items[it - 1].v.u, rep);
+        if (SL_UNLIKELY(rc)) return rc;
+        rep = f->rep;
+    }
+    return SL_OK;
+}
+
+/* Field fi of plan message mi, from frame (or -1: the message is present
+ * but holds nothing, e.g. a map entry's absent value). */
+static sl_err_t emit_field(emitter *e, int32_t mi, int32_t fi, int32_t frame, int rep)
+{
+    return emit_one(e, &e->p->msgs[mi].fields[fi], &e->r->mops[mi].fop[fi],
+                    frame >= 0 ? sl_rec_slot_of(e->r, frame, fi) : NULL, rep);
+}
+
+static sl_err_t emit_msg(emitter *e, int32_t mi, int32_t frame, int rep)
+{
+    const sl_plan_msg *m = &e->p->msgs[mi];
+    const sl_plan_field *f = m->fields;
+    const sl_rec_fop *op = e->r->mops[mi].fop;
+    /* the slot array does not move during emit */
+    const sl_rec_slot *s = frame >= 0 ? &e->r->slots[e->r->frames[frame].base] : NULL;
+    for (int32_t fi = 0, n = m->n_fields; fi < n; fi++) {
+        sl_err_t rc = emit_one(e, &f[fi], &op[fi], s ? &s[fi] : NULL, rep);
+        if (SL_UNLIKELY(rc)) return rc;
+    }
+    return SL_OK;
+}
+
+/* ---- maps ---- */
+
+/* The key of entry frame fr (the default when the entry has none). */
+static sl_val key_of(emitter *e, const sl_plan_msg *em, int32_t kf, uint32_t fr)
+{
+    const sl_rec_slot *s = sl_rec_slot_of(e->r, (int32_t)fr, kf);
+    return s->h ? s->v : em->fields[kf].dflt;
+}
+
+static int key_eq(uint8_t type, sl_val a, sl_val b)
+{
+    if (type == SL_PB_STRING)
+        return a.s.len == b.s.len && (a.s.len == 0 || !memcmp(a.s.p, b.s.p, a.s.len));
+    if (type == SL_PB_BOOL) return (a.u != 0) == (b.u != 0);
+    return a.u == b.u;
+}
+
+static uint64_t key_hash(uint8_t type, sl_val k)
+{
+    uint64_t h = 14695981039346656037ULL;
+    if (type == SL_PB_STRING) {
+        for (uint32_t i = 0; i < k.s.len; i++)
+            h = (h ^ k.s.p[i]) * 1099511628211ULL;
+        return h;
+    }
+    h = (type == SL_PB_BOOL ? (uint64_t)(k.u != 0) : k.u) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+static sl_err_t map_scratch(emitter *e, size_t n)
+{
+    sl_rec *r = e->r;
+    if (n > r->m_cap) {
+        size_t cap = n * 2;
+        uint32_t *a = realloc(r->m_ent, cap * sizeof *a);
+        if (a) r->m_ent = a;
+        uint32_t *b = realloc(r->m_win, cap * sizeof *b);
+        if (b) r->m_win = b;
+        uint8_t *k = realloc(r->m_keep, cap);
+        if (k) r->m_keep = k;
+        if (!a || !b || !k) return sl_error_set(e->err, SL_ERR_NOMEM, "map: out of memory");
+        r->m_cap = cap;
+    }
+    return SL_OK;
+}
+
+static sl_err_t emit_map(emitter *e, const sl_plan_field *f, const sl_rec_slot *s, int rep)
+{
+    sl_rec *r = e->r;
+    const sl_plan_msg *em = &e->p->msgs[f->child];
+    int32_t kf = em->by_number[1], vf = em->by_number[2];
+    uint8_t kt = em->fields[kf].type;
+    size_t n = (size_t)s->v.u, base = r->m_top;
+    sl_err_t rc = SL_OK;
+    uint32_t ent16[16], win16[16], *ent = ent16, *win = win16;
+    uint8_t keep16[16], *keep = keep16;
+    int heap = n > 16;
+
+    if (heap) { /* the scratch is a stack: a map inside a map value takes the next run */
+        if ((rc = map_scratch(e, base + n))) return rc;
+        ent = r->m_ent + base;
+        win = r->m_win + base;
+        keep = r->m_keep + base;
+    }
+    size_t i = 0;
+    for (uint32_t it = s->h; it && i < n; it = r->items[it - 1].next, i++) {
+        ent[i] = (uint32_t)r->items[it - 1].v.u;
+        win[i] = ent[i];
+        keep[i] = 1;
+    }
+    if (!heap) {
+        for (i = 1; i < n; i++) {
+            sl_val ki = key_of(e, em, kf, ent[i]);
+            for (size_t j = 0; j < i; j++) {
+                if (keep[j] && key_eq(kt, key_of(e, em, kf, ent[j]), ki)) {
+                    win[j] = ent[i];
+                    keep[i] = 0;
+                    break;
+                }
+            }
+        }
+    } else {
+        size_t tc = 32;
+        while (tc < 2 * n)
+            tc *= 2;
+        if (tc > r->m_tab_cap) {
+            uint32_t *t = realloc(r->m_tab, tc * sizeof *t);
+            if (!t) return sl_error_set(e->err, SL_ERR_NOMEM, "map: out of memory");
+            r->m_tab = t;
+            r->m_tab_cap = tc;
+        }
+        uint32_t *tab = r->m_tab;
+        memset(tab, 0, tc * sizeof *tab);
+        for (i = 0; i < n; i++) {
+            sl_val ki = key_of(e, em, kf, ent[i]);
+            size_t h = (size_t)key_hash(kt, ki) & (tc - 1);
+            for (;;) {
+                if (!tab[h]) {
+                    tab[h] = (uint32_t)i + 1;
+                    break;
+                }
+                size_t j = tab[h] - 1;
+                if (key_eq(kt, key_of(e, em, kf, ent[j]), ki)) {
+                    win[j] = ent[i];
+                    keep[i] = 0;
+                    break;
+                }
+                h = (h + 1) & (tc - 1);
+            }
+        }
+    }
+    if (heap) r->m_top = base + n;
+    for (i = 0; i < n; i++) {
+        if (heap) { /* re-read: a nested map may have grown the scratch */
+            ent = r->m_ent + base;
+            win = r->m_win + base;
+            keep = r->m_keep + base;
+        }
+        if (!keep[i]) continue;
+        /* key from the first occurrence, value from the last */
+        for (int32_t fi = 0; fi < em->n_fields; fi++) {
+            uint32_t fr = fi == vf ? win[i] : ent[i];
+            if (SL_UNLIKELY(rc = emit_field(e, f->child, fi, (int32_t)fr, rep))) goto done;
+        }
+        rep = f->rep;
+    }
+done:
+    if (heap) r->m_top = base;
+    return rc;
+}
+
+/* Undo a partly written record. Only columns with levels were marked (a
+ * column without levels holds exactly one slot per row, so its length
+ * before the record is the batch's row count); value counts and value
+ * bytes follow from the slots removed. O(slots of the record). */
+static void rollback(sl_rec *r, sl_batch *b)
+{
+    int32_t k = 0;
+    for (int32_t i = 0; i < b->ncols; i++) {
+        sl_col *c = &b->cols[i];
+        size_t pre = b->nrows;
+        if (k < r->n_lv && r->lv[k] == i) pre = r->lv_n[k++];
+        if (c->n <= pre) continue;
+        size_t removed_vals = c->n - pre;
+        if (c->max_def | c->max_rep) {
+            removed_vals = 0;
+            for (size_t j = pre; j < c->n; j++)
+                removed_vals += c->def[j] == c->max_def;
+        }
+        c->n = pre;
+        c->nvals -= removed_vals;
+        switch (c->type) {
+        case SL_PT_BYTE_ARRAY:
+            c->val.len = c->off[c->nvals];
+            break;
+        case SL_PT_BOOLEAN:
+            c->val.len = c->nvals;
+            break;
+        case SL_PT_INT32:
+        case SL_PT_FLOAT:
+            c->val.len = c->nvals * 4;
+            break;
+        default:
+            c->val.len = c->nvals * 8;
+            break;
+        }
+    }
+}
+
+sl_err_t sl_rec_emit(sl_rec *r, sl_batch *b, sl_error *err)
+{
+    if (b->ncols != r->p->schema.n_leaves)
+        return sl_error_set(err, SL_ERR_INVALID, "emit: batch is not of the plan's schema");
+    emitter e = {r, r->p, b->cols, err, b};
+    r->m_top = 0;
+    for (int32_t k = 0; k < r->n_lv; k++)
+        r->lv_n[k] = b->cols[r->lv[k]].n;
+    sl_err_t rc = emit_msg(&e, 0, 0, 0);
+    if (SL_UNLIKELY(rc)) {
+        rollback(r, b);
+        return rc;
+    }
+    b->nrows++;
+    return SL_OK;
+}

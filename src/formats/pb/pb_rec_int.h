@@ -1,0 +1,239 @@
+/* pb_rec_int.h - private: the layout of the record scratch (sl_rec), shared
+ * by pb_rec.c (the sl_rec_* API and the shredder) and pb_wire.c (the wire
+ * decoder, which updates the scratch through these inline helpers instead
+ * of the out-of-line API, to keep a scalar field at a few nanoseconds).
+ *
+ * Layout: a record is a tree of frames, one per present message instance.
+ * A frame owns a run of slots in one array: one slot per field of its plan
+ * message, then one per real oneof (h = current member + 1). A slot holds
+ *   - non-repeated scalar: v, h = 1 when set;
+ *   - non-repeated message: h = child frame + 1;
+ *   - repeated / map: a linked list of items, h = first + 1, t = last + 1,
+ *     v.u = element count; an item holds a value or (messages) a frame.
+ * 0 means absent everywhere, so a new frame is a memset. Every array is
+ * kept across records (sl_rec_begin only resets the counts) and grows
+ * geometrically up to a fixed bound (SL_REC_MAX_*), so a hostile record
+ * fails with SL_ERR_LIMIT instead of exhausting memory.
+ *
+ * Not for use outside src/formats/pb.
+ */
+#ifndef SL_PB_REC_INT_H
+#define SL_PB_REC_INT_H
+
+#include "formats/pb/pb_plan.h"
+
+#define SL_REC_MAX_ITEMS   (1u << 24) /* repeated elements per record */
+#define SL_REC_MAX_SLOTS   (1u << 26) /* field slots per record */
+#define SL_REC_MAX_SCRATCH ((size_t)256 << 20)
+
+typedef struct sl_rec_slot {
+    sl_val v;
+    uint32_t h, t;
+} sl_rec_slot;
+
+typedef struct sl_rec_item {
+    sl_val v; /* value, or v.u = frame of a message element */
+    uint32_t next;
+} sl_rec_item;
+
+typedef struct sl_rec_frame {
+    int32_t msg;   /* plan message */
+    uint32_t base; /* first slot */
+} sl_rec_frame;
+
+/* Enum number -> name for one enum: a dense table when the numbers span a
+ * small range, else a sorted array (binary search). */
+typedef struct sl_rec_enum {
+    int built;
+    int32_t min;
+    uint32_t span; /* dense: numbers [min, min + span) */
+    const char **dname;
+    uint32_t *dlen;
+    int32_t n; /* sorted: */
+    int32_t *snum;
+    const char **sname;
+    uint32_t *slen;
+} sl_rec_enum;
+
+/* Per-field operation codes, precomputed from the plan so the hot loops
+ * switch once per field instead of testing type, label, presence, oneof. */
+enum {                   /* how a parsed scalar is stored */
+       SL_ST_SET = 0,    /* plain non-repeated: last wins */
+       SL_ST_PUSH = 1,   /* repeated: append */
+       SL_ST_ONEOF = 2,  /* oneof member: clear the sibling, then set */
+       SL_ST_CLOSED = 3, /* closed enum: unknown numbers dropped, then as above */
+};
+enum {                   /* how a field is emitted */
+       SL_EM_SCALAR = 0, /* value, or the default when absent */
+       SL_EM_SCALAR_OPT, /* value, or null when absent */
+       SL_EM_SCALAR_REQ, /* value, or a missing-required error */
+       SL_EM_MSG_OPT,    /* message, or nulls when absent */
+       SL_EM_MSG_REQ,    /* message, or a missing-required error */
+       SL_EM_MSG_ALWAYS, /* message, or an empty message (map value) */
+       SL_EM_REP_SCALAR,
+       SL_EM_REP_MSG,
+       SL_EM_MAP,
+};
+enum { /* column value kind */
+       SL_VK_I32 = 0,
+       SL_VK_U32, /* uint32 -> INT64 */
+       SL_VK_I64,
+       SL_VK_F32,
+       SL_VK_F64,
+       SL_VK_BOOL,
+       SL_VK_BYTES,
+       SL_VK_ENUM,
+};
+
+enum {               /* varint -> sl_val conversion */
+       SL_CV_64 = 0, /* int64, uint64: as is */
+       SL_CV_I32,    /* int32, enum: truncate, sign-extend */
+       SL_CV_U32,    /* uint32: truncate */
+       SL_CV_S32,    /* sint32: truncate, zigzag */
+       SL_CV_S64,    /* sint64: zigzag */
+       SL_CV_BOOL,   /* != 0 */
+};
+
+typedef struct sl_rec_fop {
+    uint8_t wire;  /* expected wire type (unpacked) */
+    uint8_t store; /* SL_ST_* */
+    uint8_t emit;  /* SL_EM_* */
+    uint8_t vk;    /* SL_VK_* */
+    uint8_t conv;  /* SL_CV_* (varint fields) */
+    uint8_t utf8;  /* string: validate UTF-8 */
+    uint8_t sub;   /* message, group or map entry: parse a child */
+    uint8_t pad;
+} sl_rec_fop;
+
+/* Per plan message: ops and a table from a whole tag (number << 3 | wire
+ * type, for the common case of the expected wire type) to field + 1. */
+typedef struct sl_rec_mops {
+    sl_rec_fop *fop;
+    uint16_t *tag; /* tag -> field index + 1, 0: take the general path */
+    uint32_t n_tag;
+} sl_rec_mops;
+
+typedef struct sl_rec_chunk {
+    uint8_t *p;
+    size_t cap, used;
+} sl_rec_chunk;
+
+struct sl_rec {
+    const sl_plan *p;
+    sl_rec_frame *frames;
+    uint32_t n_frames, cap_frames;
+    sl_rec_slot *slots;
+    uint32_t n_slots, cap_slots;
+    sl_rec_item *items;
+    uint32_t n_items, cap_items;
+    uint32_t *nslots;     /* per plan message: fields + oneofs */
+    sl_rec_mops *mops;    /* per plan message */
+    sl_rec_enum *enums;   /* per pool enum (only used ones built) */
+    sl_rec_chunk *chunks; /* sl_rec_scratch memory */
+    int32_t n_chunks, cur_chunk;
+    size_t scratch_used;
+    uint32_t *m_ent, *m_win, *m_tab; /* map de-duplication scratch */
+    uint8_t *m_keep;
+    size_t m_cap, m_tab_cap, m_top; /* m_*: a stack, nested maps take the next run */
+    int32_t *lv;                    /* columns with levels (max_def or max_rep > 0), ascending */
+    size_t *lv_n;                   /* their slot counts before the record being emitted */
+    int32_t n_lv;
+};
+
+#if defined(__GNUC__)
+#define SL_PB_INLINE static inline __attribute__((always_inline))
+#else
+#define SL_PB_INLINE static inline
+#endif
+
+/* Slow paths (pb_rec.c). */
+sl_err_t sl_rec_grow_items(sl_rec *r) SL_MUST_CHECK;
+int32_t sl_rec_frame_new(sl_rec *r, int32_t msg);
+void sl_rec_oneof_switch(sl_rec *r, int32_t frame, int32_t oneof, int32_t field);
+
+static inline sl_rec_slot *sl_rec_slot_of(sl_rec *r, int32_t frame, int32_t field)
+{
+    return &r->slots[r->frames[frame].base + (uint32_t)field];
+}
+
+/* Append a repeated element to a slot's list; v.u of the slot counts them. */
+static inline sl_err_t SL_MUST_CHECK sl_rec_push(sl_rec *r, int32_t frame, int32_t field, sl_val v)
+{
+    if (SL_UNLIKELY(r->n_items == r->cap_items)) {
+        sl_err_t rc = sl_rec_grow_items(r);
+        if (rc) return rc;
+    }
+    uint32_t idx = r->n_items++;
+    r->items[idx].v = v;
+    r->items[idx].next = 0;
+    sl_rec_slot *s = sl_rec_slot_of(r, frame, field);
+    if (s->h)
+        r->items[s->t - 1].next = idx + 1;
+    else
+        s->h = idx + 1;
+    s->t = idx + 1;
+    s->v.u++;
+    return SL_OK;
+}
+
+/* Child frame of a non-repeated message field, created on first use (a
+ * second occurrence merges). Returns the frame or a negative sl_err_t. */
+SL_PB_INLINE int32_t sl_rec_sub_fast(sl_rec *r, int32_t frame, int32_t field, int32_t child_msg,
+                                     int32_t oneof)
+{
+    sl_rec_slot *s = sl_rec_slot_of(r, frame, field);
+    if (s->h) return (int32_t)s->h - 1;
+    if (oneof >= 0) sl_rec_oneof_switch(r, frame, oneof, field);
+    int32_t c = sl_rec_frame_new(r, child_msg);
+    if (c >= 0) sl_rec_slot_of(r, frame, field)->h = (uint32_t)c + 1; /* slots may move */
+    return c;
+}
+
+/* A new element frame of a repeated message / map field. */
+SL_PB_INLINE int32_t sl_rec_add_sub_fast(sl_rec *r, int32_t frame, int32_t field, int32_t child_msg)
+{
+    int32_t c = sl_rec_frame_new(r, child_msg);
+    if (c < 0) return c;
+    sl_val v;
+    v.u = (uint64_t)c;
+    sl_err_t rc = sl_rec_push(r, frame, field, v);
+    return rc ? rc : c;
+}
+
+/* The number -> name table of enum e (built by sl_rec_new for every enum
+ * the plan uses). */
+static inline const sl_rec_enum *sl_rec_enum_of(const sl_rec *r, const sl_pb_enum *e)
+{
+    return &r->enums[e - r->p->pool->enums];
+}
+
+/* 1 and the value's name if num is declared in the enum, else 0. */
+static inline int sl_rec_enum_name(const sl_rec_enum *t, int32_t num, const char **name,
+                                   uint32_t *len)
+{
+    if (t->dname) {
+        uint32_t k = (uint32_t)num - (uint32_t)t->min;
+        if (k < t->span && t->dname[k]) {
+            *name = t->dname[k];
+            *len = t->dlen[k];
+            return 1;
+        }
+        return 0;
+    }
+    int32_t lo = 0, hi = t->n - 1;
+    while (lo <= hi) {
+        int32_t mid = (lo + hi) / 2;
+        if (t->snum[mid] == num) {
+            *name = t->sname[mid];
+            *len = t->slen[mid];
+            return 1;
+        }
+        if (t->snum[mid] < num)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+#endif
