@@ -188,6 +188,10 @@ static void test_plan_mapping(void)
     CHECK(fi >= 0 && p.msgs[0].fields[fi].dflt.i == 0);
     fi = sl_plan_field_by_name(&p, 0, "m_int_leaf", 10);
     CHECK(fi >= 0 && p.msgs[0].fields[fi].is_map && p.msgs[0].fields[fi].child > 0);
+    /* names from input may hold NUL bytes: no match, and no read past the
+     * stored name (ASan catches that) */
+    CHECK_EQ_INT(sl_plan_field_by_name(&p, 0, "o_int32\0xyz", 11), -1);
+    CHECK_EQ_INT(sl_plan_field_by_name(&p, 0, "o\0", 2), -1);
     CHECK(sl_plan_field_by_number(&p, 0, 100000) >= 0);
     CHECK(sl_plan_field_by_number(&p, 0, 0) == -1 && sl_plan_field_by_number(&p, 0, 20) == -1);
     CHECK_EQ_INT(p.max_depth, 100);

@@ -570,9 +570,11 @@ int32_t sl_plan_field_by_number(const sl_plan *p, int32_t m, uint32_t number)
     return -1;
 }
 
+/* s[0..len) is untrusted input and may hold NUL bytes: compare lengths
+ * first, then bytes, so a short stored name is never read past its end. */
 static int name_eq(const char *a, const char *s, size_t len)
 {
-    return a && !strncmp(a, s, len) && a[len] == '\0';
+    return a && strlen(a) == len && !memcmp(a, s, len);
 }
 
 int32_t sl_plan_field_by_name(const sl_plan *p, int32_t m, const char *name, size_t len)

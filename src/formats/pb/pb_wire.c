@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "formats/pb/pb_rec_int.h"
 
 typedef struct wctx {
@@ -137,72 +138,6 @@ SL_PB_INLINE int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 }
 #undef SL_VB
 
-/* UTF-8 as protobuf validates it: no overlongs, no surrogates, <= U+10FFFF.
- * ASCII (the common case) is checked 8 bytes at a time first. */
-static int utf8_full(const uint8_t *s, size_t n);
-
-SL_PB_INLINE int utf8_ok(const uint8_t *s, size_t n)
-{
-    uint64_t acc = 0, x;
-    if (n >= 8) {
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            memcpy(&x, s + i, 8);
-            acc |= x;
-        }
-        memcpy(&x, s + n - 8, 8); /* the tail, overlapping */
-        acc |= x;
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        acc = a | b;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            acc |= s[i];
-    }
-    return !(acc & 0x8080808080808080ULL) || utf8_full(s, n);
-}
-
-static int utf8_full(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t x;
-            memcpy(&x, s + i, 8);
-            if (!(x & 0x8080808080808080ULL)) {
-                i += 8;
-                continue;
-            }
-        }
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf)
-            k = 1, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            k = 2, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            k = 3, cp = c & 0x07;
-        else
-            return 0;
-        if (n - i <= k) return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
 
 /* Convert a varint to the field's sl_val (see pb_plan.h). */
 static inline sl_val from_varint(uint8_t type, uint64_t x)
@@ -502,7 +437,7 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
                     p += x;
                     continue;
                 }
-                if (op->utf8 && SL_UNLIKELY(!utf8_ok(p, (size_t)x)))
+                if (op->utf8 && SL_UNLIKELY(!sl_utf8_valid(p, (size_t)x)))
                     return fail_at(w, at, mi, fi, "invalid UTF-8 in a string field");
                 v.s.p = p;
                 v.s.len = (uint32_t)x;
@@ -580,7 +515,7 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
             if (f->child >= 0) {
                 if ((rc = parse_sub(w, mi, frame, fi, f, p, p + x, 0, NULL))) return rc;
             } else {
-                if (f->type == SL_PB_STRING && SL_UNLIKELY(!utf8_ok(p, (size_t)x)))
+                if (f->type == SL_PB_STRING && SL_UNLIKELY(!sl_utf8_valid(p, (size_t)x)))
                     return fail_at(w, at, mi, fi, "invalid UTF-8 in a string field");
                 sl_val v;
                 v.s.p = p;
