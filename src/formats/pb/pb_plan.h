@@ -105,6 +105,8 @@ typedef struct sl_rec sl_rec;
 
 sl_err_t sl_rec_new(sl_rec **out, const sl_plan *p) SL_MUST_CHECK;
 void sl_rec_free(sl_rec *r);
+/* The plan the record was made for. */
+const sl_plan *sl_rec_plan(const sl_rec *r);
 
 /* Start a new record; returns the root frame (always 0). */
 int32_t sl_rec_begin(sl_rec *r);
