@@ -17,9 +17,14 @@
  *   - groups as objects, LIST as arrays, MAP as arrays of
  *     {"key": k, "value": v}.
  *
- * Cost: sl_rows_json_init indexes each column's row boundaries once (one
- * pass over the rep levels); each row is then assembled in time linear in
- * its slots.
+ * Cost: sl_rows_json_new checks the batch once (one pass over the levels;
+ * SL_ERR_CORRUPT if the builders break col.h's invariants). Rows asked for
+ * in order are assembled from cursors that carry over, in time linear in
+ * their slots and with no extra memory; the first out-of-order request
+ * builds a per-column row index (8 bytes per row per levelled column).
+ * The batch must not change while the sl_rows_json exists. A row whose
+ * columns disagree on its structure (only possible in corrupt input) is
+ * SL_ERR_CORRUPT, and out is then left as it was.
  */
 #ifndef SL_CORE_ROWS_JSON_H
 #define SL_CORE_ROWS_JSON_H
@@ -33,5 +38,12 @@ sl_err_t sl_rows_json_new(sl_rows_json **out, const sl_batch *b) SL_MUST_CHECK;
 /* Append row `row` (< b->nrows) as one JSON object (no newline) to out. */
 sl_err_t sl_rows_json_row(sl_rows_json *rj, size_t row, sl_buf *out) SL_MUST_CHECK;
 void sl_rows_json_free(sl_rows_json *rj);
+
+/* The canonical form's scalar writers, for other JSON producers (inspect):
+ * a JSON string (escaped; invalid UTF-8 bytes become U+FFFD), and a
+ * FLOAT (is_float) or DOUBLE as its shortest round-trip number or the
+ * strings "NaN", "Infinity", "-Infinity". */
+sl_err_t sl_json_put_str(sl_buf *out, const void *p, size_t n) SL_MUST_CHECK;
+sl_err_t sl_json_put_double(sl_buf *out, double v, int is_float) SL_MUST_CHECK;
 
 #endif

@@ -8,7 +8,7 @@ const inst = await DuckDBInstance.create(':memory:');
 const c = await inst.connect();
 const r = await c.runAndReadAll(sql);
 const cols = r.columnNames();
-const rows = r.getRows().map(row => row.map(v => v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v, (k, x) => typeof x === 'bigint' ? x.toString() : x) : String(v)));
+const rows = r.getRowsJson().map(row => row.map(v => v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)));
 const w = cols.map((c, i) => Math.min(40, Math.max(c.length, ...rows.map(r => r[i].length))));
 const fmt = r => r.map((v, i) => (v.length > w[i] ? v.slice(0, w[i] - 1) + '…' : v).padEnd(w[i])).join('  ');
 console.log(fmt(cols));

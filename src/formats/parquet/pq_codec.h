@@ -23,6 +23,16 @@ void sl_pq_codec_ctx_free(sl_pq_codec_ctx *c);
 sl_err_t sl_pq_compress(sl_pq_codec_ctx *c, int codec, int level, const uint8_t *src, size_t n,
                         sl_buf *dst, sl_error *err) SL_MUST_CHECK;
 
+/* Worst-case compressed size of n bytes (0 if n is too large for the
+ * codec or the codec is unknown). */
+size_t sl_pq_compress_bound(int codec, size_t n);
+
+/* Compress src into dst (cap >= sl_pq_compress_bound(codec, n)); *out_len
+ * gets the compressed size. Lets a caller compress in place into its own
+ * storage instead of through an sl_buf. */
+sl_err_t sl_pq_compress_to(sl_pq_codec_ctx *c, int codec, int level, const uint8_t *src, size_t n,
+                           uint8_t *dst, size_t cap, size_t *out_len, sl_error *err) SL_MUST_CHECK;
+
 /* Decompress src into dst, which must receive exactly dst_len bytes. */
 sl_err_t sl_pq_decompress(sl_pq_codec_ctx *c, int codec, const uint8_t *src, size_t n,
                           uint8_t *dst, size_t dst_len, sl_error *err) SL_MUST_CHECK;

@@ -51,6 +51,8 @@ typedef struct sl_pq_stats {
     int64_t distinct_count;/* 4, -1 if absent */
     int8_t is_max_exact;   /* 7, -1 if absent */
     int8_t is_min_exact;   /* 8, -1 if absent */
+    int64_t nan_count;     /* 9, -1 if absent (added by the writer: the spec
+                            * requires it for FLOAT/DOUBLE with TYPE_ORDER) */
 } sl_pq_stats;
 
 typedef struct sl_pq_schema_elem {
@@ -109,6 +111,12 @@ typedef struct sl_pq_file_meta {
     sl_pq_kv *kv;                /* 5 */
     int32_t n_kv;
     const char *created_by;      /* 6 */
+    /* 7 column_orders: one ColumnOrder union field id per leaf (1 =
+     * TYPE_ORDER, 2 = IEEE_754_TOTAL_ORDER); n_column_orders 0 = absent.
+     * The writer sets TYPE_ORDER for every leaf so min_value/max_value
+     * are well defined. */
+    const int32_t *column_orders;
+    int32_t n_column_orders;
     void *arena;                 /* owns everything above when decoded */
 } sl_pq_file_meta;
 

@@ -26,7 +26,13 @@ typedef struct sl_pq_reader {
     sl_pq_file_meta meta;
     sl_schema schema; /* rebuilt from meta.schema */
     void *priv;       /* scratch buffers, the mapping if opened from a path */
+    /* Bound on the bytes one read_row_group call may add to a batch
+     * (values, offsets, levels), since RLE and dictionary encodings expand
+     * without limit. 0 = SL_PQ_READER_MAX_BATCH. Set it after open. */
+    uint64_t max_batch_bytes;
 } sl_pq_reader;
+
+#define SL_PQ_READER_MAX_BATCH ((uint64_t)4 << 30)
 
 /* Parse the footer and schema of a file held in memory (data must outlive
  * the reader). */
@@ -37,7 +43,10 @@ sl_err_t sl_pq_reader_open_file(sl_pq_reader *r, const char *path, sl_error *err
 void sl_pq_reader_close(sl_pq_reader *r); /* safe on a zeroed or failed reader */
 
 /* Decode row group rg, every column, appending to b (initialized with
- * sl_batch_init(b, &r->schema)). b->nrows grows by the row group's rows. */
+ * sl_batch_init(b, &r->schema), or with a copy of that schema). b->nrows
+ * grows by the row group's rows. On error b is left exactly as it was, and
+ * err names the file (if opened from a path), row group, column path, page
+ * index and byte offset. SL_ERR_LIMIT when max_batch_bytes would be passed. */
 sl_err_t sl_pq_reader_read_row_group(sl_pq_reader *r, int32_t rg, sl_batch *b,
                                      sl_error *err) SL_MUST_CHECK;
 

@@ -1,0 +1,429 @@
+/* pq_encode.c - RLE/bit-packed hybrid encoders and the column-chunk
+ * dictionary. See pq_encode.h for the formats, costs and invariants.
+ *
+ * Both hybrid encoders reserve the worst case once (sl_pq_rle_bound) and
+ * then write through a raw pointer, so the inner loops have no bounds
+ * checks and no calls. The dictionary grows its table by doubling when
+ * half full (a rehash reads the stored hash bits for byte arrays and the
+ * stored values, byte arrays are hashed again from their stored bytes).
+ * Entry counts are bounded by 2^31 and the PLAIN body by SL_BUF_MAX, far
+ * past any dict_max_bytes the writer uses.
+ */
+#include "formats/parquet/pq_encode.h"
+
+#include <stdlib.h>
+
+#define DICT_MIN_CAP 1024u
+#define HASH_K1      0x9E3779B97F4A7C15ULL
+#define HASH_K2      0xD6E8FEB86659FD93ULL
+
+/* ---- RLE / bit-packed hybrid ---- */
+
+static inline uint8_t *put_varint_raw(uint8_t *o, uint64_t v)
+{
+    while (v >= 0x80) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    return o;
+}
+
+/* Length of the run of equal bytes starting at v[i] (>= 1). */
+static inline size_t run_u8(const uint8_t *v, size_t i, size_t n)
+{
+    uint64_t pat = 0x0101010101010101ULL * v[i];
+    size_t j = i + 1;
+    while (j + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, v + j, 8);
+        uint64_t d = w ^ pat;
+        if (d) return j + (size_t)(__builtin_ctzll(d) >> 3) - i;
+        j += 8;
+    }
+    while (j < n && v[j] == v[i])
+        j++;
+    return j - i;
+}
+
+/* Do the 8 bytes at v[i] exist and all equal? */
+static inline int run8_u8(const uint8_t *v, size_t i, size_t n)
+{
+    if (i + 8 > n) return 0;
+    uint64_t w;
+    memcpy(&w, v + i, 8);
+    return w == 0x0101010101010101ULL * v[i];
+}
+
+sl_err_t sl_pq_rle_encode_u8(const uint8_t *v, size_t n, int bw, sl_buf *out)
+{
+    if (sl_buf_reserve(out, sl_pq_rle_bound(n, bw))) return SL_ERR_NOMEM;
+    uint8_t *o = out->p + out->len;
+    size_t i = 0;
+    while (i < n) {
+        size_t r = run_u8(v, i, n);
+        if (r >= 8) {
+            o = put_varint_raw(o, (uint64_t)r << 1);
+            *o++ = v[i];
+            i += r;
+            continue;
+        }
+        size_t start = i, groups = 0;
+        do {
+            i += 8;
+            groups++;
+        } while (i < n && !run8_u8(v, i, n));
+        o = put_varint_raw(o, (uint64_t)groups << 1 | 1);
+        for (size_t g = 0; g < groups; g++) {
+            const uint8_t *s = v + start + g * 8;
+            uint8_t pad[8] = {0};
+            if (start + g * 8 + 8 > n) {
+                memcpy(pad, s, n - (start + g * 8));
+                s = pad;
+            }
+            uint64_t acc = 0;
+            for (int k = 0; k < 8; k++)
+                acc |= (uint64_t)s[k] << (k * bw);
+            memcpy(o, &acc, 8); /* bound has >= 8 bytes of slack */
+            o += bw;
+        }
+        if (i > n) i = n;
+    }
+    out->len = (size_t)(o - out->p);
+    return SL_OK;
+}
+
+static inline size_t run_u32(const uint32_t *v, size_t i, size_t n)
+{
+    size_t j = i + 1;
+    while (j < n && v[j] == v[i])
+        j++;
+    return j - i;
+}
+
+static inline int run8_u32(const uint32_t *v, size_t i, size_t n)
+{
+    if (i + 8 > n) return 0;
+    uint32_t x = v[i], d = 0;
+    for (int k = 1; k < 8; k++)
+        d |= v[i + k] ^ x;
+    return d == 0;
+}
+
+sl_err_t sl_pq_rle_encode_u32(const uint32_t *v, size_t n, int bw, sl_buf *out)
+{
+    if (sl_buf_reserve(out, sl_pq_rle_bound(n, bw))) return SL_ERR_NOMEM;
+    uint8_t *o = out->p + out->len;
+    size_t vbytes = ((size_t)bw + 7) / 8;
+    size_t i = 0;
+    while (i < n) {
+        if (run8_u32(v, i, n)) {
+            size_t r = run_u32(v, i, n);
+            o = put_varint_raw(o, (uint64_t)r << 1);
+            uint32_t x = v[i];
+            memcpy(o, &x, vbytes);
+            o += vbytes;
+            i += r;
+            continue;
+        }
+        size_t start = i, groups = 0;
+        do {
+            i += 8;
+            groups++;
+        } while (i < n && !run8_u32(v, i, n));
+        o = put_varint_raw(o, (uint64_t)groups << 1 | 1);
+        for (size_t g = 0; g < groups; g++) {
+            const uint32_t *s = v + start + g * 8;
+            uint32_t pad[8] = {0};
+            if (start + g * 8 + 8 > n) {
+                memcpy(pad, s, (n - (start + g * 8)) * sizeof *s);
+                s = pad;
+            }
+            if (bw <= 16) { /* the whole group in one accumulator (the bound has slack) */
+                unsigned __int128 acc = 0;
+                for (int k = 0; k < 8; k++)
+                    acc |= (unsigned __int128)s[k] << (k * bw);
+                memcpy(o, &acc, 16);
+                o += bw;
+                continue;
+            }
+            uint64_t acc = 0;
+            int bits = 0;
+            for (int k = 0; k < 8; k++) {
+                acc |= (uint64_t)s[k] << bits;
+                bits += bw;
+                while (bits >= 8) {
+                    *o++ = (uint8_t)acc;
+                    acc >>= 8;
+                    bits -= 8;
+                }
+            }
+        }
+        if (i > n) i = n;
+    }
+    out->len = (size_t)(o - out->p);
+    return SL_OK;
+}
+
+/* ---- hashing ---- */
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= HASH_K2;
+    h ^= h >> 29;
+    return h;
+}
+
+static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = HASH_K1 ^ ((uint64_t)n * HASH_K2);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * HASH_K1;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    if (n) { /* 1..7 bytes: two overlapping fixed-size loads, no memcpy call */
+        uint64_t w;
+        if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, p + n - 4, 4);
+            w = (uint64_t)a << 32 | b;
+        } else {
+            w = (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1];
+        }
+        h = (h ^ w) * HASH_K1;
+    }
+    return mix64(h);
+}
+
+/* Equal byte strings of the same length n: word compares for short ones. */
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n >= 8 && n <= 32) { /* words from the front, one overlapping word at the end */
+        uint64_t x, y, d = 0;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            d |= x ^ y;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return (d | (x ^ y)) == 0;
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return 0;
+        return 1;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+uint64_t sl_pq_hash_bytes(const uint8_t *p, size_t n)
+{
+    return hash_bytes(p, n);
+}
+
+static inline uint64_t hash_fixed(uint64_t x)
+{
+    return mix64(x * HASH_K1);
+}
+
+/* ---- dictionary ---- */
+
+void sl_pq_dict_init(sl_pq_dict *d, int width)
+{
+    memset(d, 0, sizeof *d);
+    d->width = width;
+}
+
+void sl_pq_dict_reset(sl_pq_dict *d)
+{
+    if (d->n && d->slot) memset(d->slot, 0, (size_t)d->cap * sizeof *d->slot);
+    d->n = 0;
+    sl_buf_reset(&d->vals);
+}
+
+void sl_pq_dict_free(sl_pq_dict *d)
+{
+    free(d->slot);
+    free(d->tag);
+    free(d->off);
+    free(d->mark);
+    sl_buf_free(&d->vals);
+    int w = d->width;
+    sl_pq_dict_init(d, w);
+}
+
+static uint64_t entry_hash(const sl_pq_dict *d, uint32_t e)
+{
+    if (d->width == 8) {
+        uint64_t x;
+        memcpy(&x, d->vals.p + (size_t)e * 8, 8);
+        return hash_fixed(x);
+    }
+    uint32_t x;
+    memcpy(&x, d->vals.p + (size_t)e * 4, 4);
+    return hash_fixed(x);
+}
+
+/* Double the table (or create it) and reinsert every entry. */
+static sl_err_t dict_grow(sl_pq_dict *d)
+{
+    uint32_t ncap = d->cap ? d->cap * 2 : DICT_MIN_CAP;
+    if (ncap == 0 || ncap > (1u << 31)) return SL_ERR_LIMIT;
+    uint32_t *slot = calloc(ncap, sizeof *slot);
+    uint32_t *tag = d->width ? NULL : malloc((size_t)ncap * sizeof *tag);
+    if (!slot || (!d->width && !tag)) {
+        free(slot);
+        free(tag);
+        return SL_ERR_NOMEM;
+    }
+    int shift = 64 - sl_pq_bit_width(ncap - 1);
+    uint32_t mask = ncap - 1;
+    for (uint32_t s = 0; s < d->cap; s++) {
+        uint32_t v = d->slot[s];
+        if (!v) continue;
+        uint64_t h;
+        if (d->width) {
+            h = entry_hash(d, v - 1);
+        } else {
+            /* 32 stored bits are the low half; the slot came from the high
+             * bits, which a rehash needs: rebuild from the value. */
+            uint32_t len;
+            const uint8_t *p = sl_pq_dict_bytes(d, v - 1, &len);
+            h = hash_bytes(p, len);
+        }
+        uint32_t i = (uint32_t)(h >> shift);
+        while (slot[i])
+            i = (i + 1) & mask;
+        slot[i] = v;
+        if (tag) tag[i] = (uint32_t)h;
+    }
+    free(d->slot);
+    free(d->tag);
+    d->slot = slot;
+    d->tag = tag;
+    d->cap = ncap;
+    d->shift = shift;
+    return SL_OK;
+}
+
+static sl_err_t dict_grow_entries(sl_pq_dict *d)
+{
+    uint32_t ncap = d->ent_cap ? d->ent_cap * 2 : 1024;
+    if (ncap > (1u << 31)) return SL_ERR_LIMIT;
+    uint32_t *off = realloc(d->off, (size_t)ncap * sizeof *off);
+    if (!off) return SL_ERR_NOMEM;
+    d->off = off;
+    uint32_t *mark = realloc(d->mark, (size_t)ncap * sizeof *mark);
+    if (!mark) return SL_ERR_NOMEM;
+    d->mark = mark;
+    d->ent_cap = ncap;
+    return SL_OK;
+}
+
+/* One body per width, so every load and compare is a plain 4/8-byte
+ * access (no memcpy call with a run-time size). */
+#define MAP_FIXED(T)                                                                               \
+    do {                                                                                           \
+        for (size_t j = 0; j < n; j++) {                                                           \
+            T x;                                                                                   \
+            memcpy(&x, src + j * sizeof(T), sizeof(T));                                            \
+            uint64_t h = hash_fixed((uint64_t)x);                                                  \
+            uint32_t mask = d->cap - 1, i = (uint32_t)(h >> d->shift), s;                          \
+            while ((s = d->slot[i]) != 0) {                                                        \
+                T y;                                                                               \
+                memcpy(&y, d->vals.p + (size_t)(s - 1) * sizeof(T), sizeof(T));                    \
+                if (y == x) break;                                                                 \
+                i = (i + 1) & mask;                                                                \
+            }                                                                                      \
+            if (s) {                                                                               \
+                idx[j] = s - 1;                                                                    \
+                continue;                                                                          \
+            }                                                                                      \
+            if (SL_UNLIKELY((size_t)d->n * 2 >= d->cap)) {                                         \
+                sl_err_t rc = dict_grow(d);                                                        \
+                if (rc) return rc;                                                                 \
+                mask = d->cap - 1;                                                                 \
+                i = (uint32_t)(h >> d->shift);                                                     \
+                while (d->slot[i])                                                                 \
+                    i = (i + 1) & mask;                                                            \
+            }                                                                                      \
+            if (sl_buf_append(&d->vals, &x, sizeof(T))) return SL_ERR_NOMEM;                       \
+            d->slot[i] = ++d->n;                                                                   \
+            idx[j] = d->n - 1;                                                                     \
+        }                                                                                          \
+    } while (0)
+
+sl_err_t sl_pq_dict_map_fixed(sl_pq_dict *d, const uint8_t *src, size_t n, uint32_t *idx)
+{
+    if (!d->cap && dict_grow(d)) return SL_ERR_NOMEM;
+    if (d->width == 8)
+        MAP_FIXED(uint64_t);
+    else
+        MAP_FIXED(uint32_t);
+    return SL_OK;
+}
+
+sl_err_t sl_pq_dict_map_bytes(sl_pq_dict *d, const uint8_t *base, const uint32_t *off, size_t n,
+                              uint32_t *idx, uint32_t page_no, uint32_t *fresh, size_t *n_fresh)
+{
+    if (!d->cap && dict_grow(d)) return SL_ERR_NOMEM;
+    size_t nf = *n_fresh;
+    sl_err_t rc = SL_OK;
+    for (size_t j = 0; j < n; j++) {
+        const uint8_t *p = base + off[j];
+        uint32_t len = off[j + 1] - off[j];
+        uint64_t h = hash_bytes(p, len);
+        uint32_t tg = (uint32_t)h, mask = d->cap - 1;
+        uint32_t i = (uint32_t)(h >> d->shift), e;
+        for (;;) {
+            uint32_t s = d->slot[i];
+            if (!s) break;
+            if (d->tag[i] == tg) {
+                uint32_t el;
+                const uint8_t *ep = sl_pq_dict_bytes(d, s - 1, &el);
+                if (el == len && same_bytes(ep, p, len)) {
+                    e = s - 1;
+                    goto found;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        if (SL_UNLIKELY((size_t)d->n * 2 >= d->cap)) {
+            if ((rc = dict_grow(d))) goto out;
+            mask = d->cap - 1;
+            i = (uint32_t)(h >> d->shift);
+            while (d->slot[i])
+                i = (i + 1) & mask;
+        }
+        if (SL_UNLIKELY(d->n == d->ent_cap) && (rc = dict_grow_entries(d))) goto out;
+        if (d->vals.len + 4 + (size_t)len > UINT32_MAX) {
+            rc = SL_ERR_LIMIT;
+            goto out;
+        }
+        if ((rc = sl_buf_reserve(&d->vals, 4 + (size_t)len))) goto out;
+        memcpy(d->vals.p + d->vals.len, &len, 4);
+        if (len) memcpy(d->vals.p + d->vals.len + 4, p, len);
+        e = d->n;
+        d->off[e] = (uint32_t)d->vals.len + 4;
+        d->mark[e] = 0;
+        d->vals.len += 4 + (size_t)len;
+        d->slot[i] = ++d->n;
+        d->tag[i] = tg;
+    found:
+        idx[j] = e;
+        if (d->mark[e] != page_no) {
+            d->mark[e] = page_no;
+            fresh[nf++] = e;
+        }
+    }
+out:
+    *n_fresh = nf;
+    return rc;
+}

@@ -1,0 +1,335 @@
+/* test_pq_encode.c - the writer's bottom layer: the RLE/bit-packed hybrid
+ * (exact bytes for cases worked out by hand from Encodings.md, and a round
+ * trip through a decoder written here from the same spec), the column
+ * dictionary (stable indexes, exact-bit equality, growth, page marks), and
+ * the statistics accumulators (orders, NaN, signed zeros, truncation). */
+#include <math.h>
+
+#include "formats/parquet/pq_encode.h"
+#include "formats/parquet/pq_stats.h"
+#include "test.h"
+
+static int bytes_eq(const sl_buf *b, const uint8_t *want, size_t n)
+{
+    if (b->len != n || memcmp(b->p, want, n)) {
+        fprintf(stderr, "  got:");
+        for (size_t i = 0; i < b->len; i++)
+            fprintf(stderr, " %02x", b->p[i]);
+        fprintf(stderr, "\n");
+        return 0;
+    }
+    return 1;
+}
+
+static void test_rle_bytes(void)
+{
+    sl_buf b = SL_BUF_INIT;
+    uint8_t ten[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    /* RLE run: varint(10 << 1), then the value in 1 byte */
+    CHECK_OK(sl_pq_rle_encode_u8(ten, 10, 1, &b), (sl_error *)NULL);
+    CHECK(bytes_eq(&b, (const uint8_t[]){0x14, 0x01}, 2));
+    /* Encodings.md's example: 0..7 bit-packed with width 3 */
+    b.len = 0;
+    uint8_t seq[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    CHECK_OK(sl_pq_rle_encode_u8(seq, 8, 3, &b), (sl_error *)NULL);
+    CHECK(bytes_eq(&b, (const uint8_t[]){0x03, 0x88, 0xC6, 0xFA}, 4));
+    /* one bit-packed group then an RLE run of 9 */
+    b.len = 0;
+    uint8_t mix[17] = {0, 1, 0, 1, 0, 1, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+    CHECK_OK(sl_pq_rle_encode_u8(mix, 17, 2, &b), (sl_error *)NULL);
+    CHECK(bytes_eq(&b, (const uint8_t[]){0x03, 0x44, 0x44, 0x12, 0x02}, 5));
+    /* a short tail is one zero-padded group */
+    b.len = 0;
+    CHECK_OK(sl_pq_rle_encode_u8((const uint8_t[]){1, 0, 1}, 3, 1, &b), (sl_error *)NULL);
+    CHECK(bytes_eq(&b, (const uint8_t[]){0x03, 0x05}, 2));
+    /* u32: an RLE value takes ceil(bw/8) bytes */
+    b.len = 0;
+    uint32_t big[8] = {1023, 1023, 1023, 1023, 1023, 1023, 1023, 1023};
+    CHECK_OK(sl_pq_rle_encode_u32(big, 8, 10, &b), (sl_error *)NULL);
+    CHECK(bytes_eq(&b, (const uint8_t[]){0x10, 0xFF, 0x03}, 3));
+    b.len = 0;
+    CHECK_OK(sl_pq_rle_encode_u32(big, 0, 10, &b), (sl_error *)NULL);
+    CHECK_EQ_INT(b.len, 0);
+    sl_buf_free(&b);
+}
+
+/* A hybrid decoder, from Encodings.md. Returns values decoded or -1. */
+static long decode(const uint8_t *p, size_t n, int bw, uint32_t *out, size_t want)
+{
+    size_t i = 0, got = 0;
+    while (got < want) {
+        uint64_t h = 0;
+        const uint8_t *q = p + i;
+        if (sl_varint_get(&q, p + n, &h)) return -1;
+        i = (size_t)(q - p);
+        if (h & 1) {
+            size_t cnt = (size_t)(h >> 1) * 8;
+            uint64_t bitpos = 0;
+            for (size_t k = 0; k < cnt; k++) {
+                uint32_t v = 0;
+                for (int b = 0; b < bw; b++, bitpos++) {
+                    if (i + bitpos / 8 >= n) return -1;
+                    v |= (uint32_t)(p[i + bitpos / 8] >> (bitpos % 8) & 1) << b;
+                }
+                if (got < want) out[got++] = v;
+            }
+            i += (size_t)(h >> 1) * (size_t)bw;
+        } else {
+            size_t cnt = (size_t)(h >> 1), vb = ((size_t)bw + 7) / 8;
+            uint32_t v = 0;
+            if (i + vb > n || cnt == 0) return -1;
+            memcpy(&v, p + i, vb);
+            i += vb;
+            for (size_t k = 0; k < cnt && got < want; k++)
+                out[got++] = v;
+        }
+    }
+    return i == n ? (long)got : -1;
+}
+
+static uint64_t rs = 0x1234567;
+static uint32_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (uint32_t)rs;
+}
+
+static void test_rle_roundtrip(void)
+{
+    enum { N = 5000 };
+    static uint8_t v8[N];
+    static uint32_t v32[N], back[N];
+    sl_buf b = SL_BUF_INIT;
+    for (int round = 0; round < 300; round++) {
+        int bw = 1 + round % 32;
+        size_t n = rnd() % N;
+        uint32_t mask = bw == 32 ? UINT32_MAX : (1u << bw) - 1;
+        for (size_t i = 0; i < n;) { /* runs of random length, some long */
+            uint32_t x = rnd() & mask, len = rnd() % 4 ? 1 + rnd() % 5 : 1 + rnd() % 300;
+            for (uint32_t k = 0; k < len && i < n; k++, i++)
+                v32[i] = x;
+        }
+        b.len = 0;
+        CHECK_OK(sl_pq_rle_encode_u32(v32, n, bw, &b), (sl_error *)NULL);
+        CHECK(b.len <= sl_pq_rle_bound(n, bw));
+        CHECK_EQ_INT(decode(b.p, b.len, bw, back, n), (long)n);
+        CHECK(!memcmp(back, v32, n * 4));
+        if (bw <= 8) {
+            for (size_t i = 0; i < n; i++)
+                v8[i] = (uint8_t)v32[i];
+            b.len = 0;
+            CHECK_OK(sl_pq_rle_encode_u8(v8, n, bw, &b), (sl_error *)NULL);
+            CHECK_EQ_INT(decode(b.p, b.len, bw, back, n), (long)n);
+            for (size_t i = 0; i < n; i++)
+                CHECK(back[i] == v8[i]);
+        }
+    }
+    sl_buf_free(&b);
+}
+
+static void test_dict_fixed(void)
+{
+    sl_pq_dict d;
+    sl_pq_dict_init(&d, 8);
+    double vals[6] = {1.5, -0.0, 0.0, NAN, 1.5, 0.0};
+    uint32_t idx[6];
+    CHECK_OK(sl_pq_dict_map_fixed(&d, (const uint8_t *)vals, 6, idx), (sl_error *)NULL);
+    CHECK(idx[0] == 0 && idx[1] == 1 && idx[2] == 2 && idx[3] == 3 && idx[4] == 0 && idx[5] == 2);
+    CHECK_EQ_INT(d.n, 4);
+    CHECK(d.vals.len == 32 && !memcmp(d.vals.p, vals, 32)); /* PLAIN body */
+    /* growth: many entries keep their indexes */
+    enum { M = 100000 };
+    static int64_t many[M];
+    static uint32_t mi[M], mi2[M];
+    sl_pq_dict_reset(&d);
+    for (int i = 0; i < M; i++)
+        many[i] = (int64_t)(i % 70000) * 1000003 - 7;
+    CHECK_OK(sl_pq_dict_map_fixed(&d, (const uint8_t *)many, M, mi), (sl_error *)NULL);
+    CHECK_EQ_INT(d.n, 70000);
+    CHECK_OK(sl_pq_dict_map_fixed(&d, (const uint8_t *)many, M, mi2), (sl_error *)NULL);
+    CHECK(!memcmp(mi, mi2, sizeof mi));
+    int ok = 1;
+    for (int i = 0; i < M; i++)
+        ok &= mi[i] == (uint32_t)(i % 70000);
+    CHECK(ok);
+    sl_pq_dict_free(&d);
+
+    sl_pq_dict_init(&d, 4);
+    int32_t small[3] = {-1, 7, -1};
+    CHECK_OK(sl_pq_dict_map_fixed(&d, (const uint8_t *)small, 3, idx), (sl_error *)NULL);
+    CHECK(idx[0] == 0 && idx[1] == 1 && idx[2] == 0 && d.vals.len == 8);
+    sl_pq_dict_free(&d);
+}
+
+static void test_dict_bytes(void)
+{
+    sl_pq_dict d;
+    sl_pq_dict_init(&d, 0);
+    /* values "a", "ab", "", "ab", "a" */
+    const uint32_t off[] = {0, 1, 3, 3, 5, 6};
+    const uint8_t *base = (const uint8_t *)"aababa";
+    uint32_t idx[5], fresh[5];
+    size_t nf = 0;
+    CHECK_OK(sl_pq_dict_map_bytes(&d, base, off, 5, idx, 1, fresh, &nf), (sl_error *)NULL);
+    CHECK(idx[0] == 0 && idx[1] == 1 && idx[2] == 2 && idx[3] == 1 && idx[4] == 0);
+    CHECK_EQ_INT(nf, 3);
+    /* PLAIN body: 4-byte length + bytes per entry */
+    CHECK(bytes_eq(&d.vals, (const uint8_t[]){1, 0, 0, 0, 'a', 2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0},
+                   15));
+    uint32_t len;
+    const uint8_t *p = sl_pq_dict_bytes(&d, 1, &len);
+    CHECK(len == 2 && !memcmp(p, "ab", 2));
+    /* same page: nothing fresh; next page: each entry fresh once */
+    nf = 0;
+    CHECK_OK(sl_pq_dict_map_bytes(&d, base, off, 5, idx, 1, fresh, &nf), (sl_error *)NULL);
+    CHECK_EQ_INT(nf, 0);
+    CHECK_OK(sl_pq_dict_map_bytes(&d, base, off, 5, idx, 2, fresh, &nf), (sl_error *)NULL);
+    CHECK_EQ_INT(nf, 3);
+    /* many distinct strings across growth */
+    enum { M = 50000 };
+    static char buf[M * 12];
+    static uint32_t offs[M + 1], mi[M], fr[M];
+    size_t at = 0;
+    for (int i = 0; i < M; i++) {
+        offs[i] = (uint32_t)at;
+        at += (size_t)sprintf(buf + at, "k%d", i % 30000);
+    }
+    offs[M] = (uint32_t)at;
+    sl_pq_dict_reset(&d);
+    nf = 0;
+    CHECK_OK(sl_pq_dict_map_bytes(&d, (const uint8_t *)buf, offs, M, mi, 3, fr, &nf),
+             (sl_error *)NULL);
+    CHECK_EQ_INT(d.n, 30000);
+    CHECK_EQ_INT(nf, 30000);
+    int ok = 1;
+    for (int i = 0; i < M; i++)
+        ok &= mi[i] == (uint32_t)(i % 30000);
+    CHECK(ok);
+    sl_pq_dict_free(&d);
+}
+
+static void enc(const sl_pq_acc *a, sl_pq_sort_t k, sl_pq_stats *st, sl_pq_stat_bytes *sb)
+{
+    sl_pq_acc_encode(a, k, sb, st);
+}
+
+static void test_stats(void)
+{
+    sl_pq_acc a = {0};
+    sl_pq_stats st;
+    sl_pq_stat_bytes sb;
+    /* unsigned 64-bit order */
+    uint64_t u[3] = {5, UINT64_MAX, 0};
+    sl_pq_acc_fixed(&a, SL_PQ_SK_U64, (const uint8_t *)u, 3);
+    enc(&a, SL_PQ_SK_U64, &st, &sb);
+    uint64_t mn, mx;
+    memcpy(&mn, st.min_value.p, 8);
+    memcpy(&mx, st.max_value.p, 8);
+    CHECK(mn == 0 && mx == UINT64_MAX && st.is_min_exact == 1 && st.nan_count == -1);
+    /* signed 32-bit, and unsigned 32-bit of the same bits */
+    int32_t s32[3] = {-5, 3, INT32_MIN};
+    sl_pq_acc_reset(&a);
+    sl_pq_acc_fixed(&a, SL_PQ_SK_I32, (const uint8_t *)s32, 3);
+    enc(&a, SL_PQ_SK_I32, &st, &sb);
+    int32_t i1, i2;
+    memcpy(&i1, st.min_value.p, 4);
+    memcpy(&i2, st.max_value.p, 4);
+    CHECK(i1 == INT32_MIN && i2 == 3 && st.min_value.len == 4);
+    sl_pq_acc_reset(&a);
+    sl_pq_acc_fixed(&a, SL_PQ_SK_U32, (const uint8_t *)s32, 3);
+    enc(&a, SL_PQ_SK_U32, &st, &sb);
+    memcpy(&i1, st.min_value.p, 4);
+    memcpy(&i2, st.max_value.p, 4);
+    CHECK(i1 == 3 && i2 == -5); /* 3 < 0x80000000 < 0xFFFFFFFB */
+    /* floats: NaN skipped and counted; zero bounds are -0 min, +0 max */
+    double d[5] = {NAN, 0.0, -0.0, NAN, 0.0};
+    sl_pq_acc_reset(&a);
+    sl_pq_acc_fixed(&a, SL_PQ_SK_F64, (const uint8_t *)d, 5);
+    enc(&a, SL_PQ_SK_F64, &st, &sb);
+    double dmn, dmx;
+    memcpy(&dmn, st.min_value.p, 8);
+    memcpy(&dmx, st.max_value.p, 8);
+    CHECK(dmn == 0 && signbit(dmn) && dmx == 0 && !signbit(dmx) && st.nan_count == 2);
+    /* all NaN: no bounds, nan_count kept */
+    float f[2] = {NAN, NAN};
+    sl_pq_acc_reset(&a);
+    sl_pq_acc_fixed(&a, SL_PQ_SK_F32, (const uint8_t *)f, 2);
+    a.nulls = 3;
+    enc(&a, SL_PQ_SK_F32, &st, &sb);
+    CHECK(!st.min_value.set && !st.max_value.set && st.nan_count == 2 && st.null_count == 3);
+    /* merging a page into a chunk */
+    sl_pq_acc chunk = {0};
+    float g[3] = {2.5f, -1.0f, INFINITY};
+    sl_pq_acc_reset(&a);
+    sl_pq_acc_fixed(&a, SL_PQ_SK_F32, (const uint8_t *)g, 3);
+    CHECK_OK(sl_pq_acc_merge(&chunk, &a, SL_PQ_SK_F32), (sl_error *)NULL);
+    enc(&chunk, SL_PQ_SK_F32, &st, &sb);
+    float fmn, fmx;
+    memcpy(&fmn, st.min_value.p, 4);
+    memcpy(&fmx, st.max_value.p, 4);
+    CHECK(fmn == -1.0f && isinf(fmx) && st.min_value.len == 4);
+    /* booleans */
+    sl_pq_acc_reset(&a);
+    sl_pq_acc_fixed(&a, SL_PQ_SK_BOOL, (const uint8_t[]){1, 1}, 2);
+    enc(&a, SL_PQ_SK_BOOL, &st, &sb);
+    CHECK(st.min_value.len == 1 && st.min_value.p[0] == 1 && st.max_value.p[0] == 1);
+    sl_pq_acc_free(&a);
+    sl_pq_acc_free(&chunk);
+}
+
+static void test_stats_bytes(void)
+{
+    sl_pq_acc a = {0};
+    sl_pq_stats st;
+    sl_pq_stat_bytes sb;
+    /* byte-wise unsigned order: 0xFF sorts after 'z', a prefix first */
+    CHECK_OK(sl_pq_acc_bytes(&a, (const uint8_t *)"b", 1), (sl_error *)NULL);
+    CHECK_OK(sl_pq_acc_bytes(&a, (const uint8_t *)"\xff", 1), (sl_error *)NULL);
+    CHECK_OK(sl_pq_acc_bytes(&a, (const uint8_t *)"", 0), (sl_error *)NULL);
+    CHECK_OK(sl_pq_acc_bytes(&a, (const uint8_t *)"ba", 2), (sl_error *)NULL);
+    sl_pq_acc_encode(&a, SL_PQ_SK_BYTES, &sb, &st);
+    CHECK(st.min_value.set && st.min_value.len == 0 && st.max_value.len == 1 &&
+          st.max_value.p[0] == 0xff && st.is_max_exact == 1);
+    /* long UTF-8: cut on a character boundary, last code point + 1 */
+    uint8_t s[70];
+    memset(s, 'q', 62);
+    memcpy(s + 62, "\xC3\xA9\xC3\xA9\xC3\xA9zz", 8); /* e-acute spans bytes 62..63, 64..65 */
+    sl_pq_acc_reset(&a);
+    CHECK_OK(sl_pq_acc_bytes(&a, s, 70), (sl_error *)NULL);
+    sl_pq_acc_encode(&a, SL_PQ_SK_UTF8, &sb, &st);
+    CHECK(st.min_value.len == 64 && !memcmp(st.min_value.p, s, 64) && st.is_min_exact == 0);
+    CHECK(st.max_value.len == 64 && !memcmp(st.max_value.p, s, 62) &&
+          !memcmp(st.max_value.p + 62, "\xC3\xAA", 2) && st.is_max_exact == 0);
+    /* the cut falls inside a 4-byte character: back off to its start */
+    memcpy(s + 62, "\xF0\x9F\x98\x80zzzz", 8);
+    sl_pq_acc_reset(&a);
+    CHECK_OK(sl_pq_acc_bytes(&a, s, 70), (sl_error *)NULL);
+    sl_pq_acc_encode(&a, SL_PQ_SK_UTF8, &sb, &st);
+    CHECK(st.min_value.len == 62 && st.max_value.len == 62 && st.max_value.p[61] == 'r');
+    /* raw bytes: the last non-0xFF byte is incremented; all 0xFF has no bound */
+    memset(s, 0xFF, 70);
+    s[10] = 0x41;
+    sl_pq_acc_reset(&a);
+    CHECK_OK(sl_pq_acc_bytes(&a, s, 70), (sl_error *)NULL);
+    sl_pq_acc_encode(&a, SL_PQ_SK_BYTES, &sb, &st);
+    CHECK(st.max_value.len == 11 && st.max_value.p[10] == 0x42 && st.min_value.len == 64);
+    s[10] = 0xFF;
+    sl_pq_acc_reset(&a);
+    CHECK_OK(sl_pq_acc_bytes(&a, s, 70), (sl_error *)NULL);
+    sl_pq_acc_encode(&a, SL_PQ_SK_BYTES, &sb, &st);
+    CHECK(!st.max_value.set && st.min_value.set);
+    sl_pq_acc_free(&a);
+}
+
+int main(void)
+{
+    RUN(test_rle_bytes);
+    RUN(test_rle_roundtrip);
+    RUN(test_dict_fixed);
+    RUN(test_dict_bytes);
+    RUN(test_stats);
+    RUN(test_stats_bytes);
+    return TEST_DONE();
+}
