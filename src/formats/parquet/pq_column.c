@@ -72,6 +72,7 @@ sl_err_t sl_pq_colw_init(sl_pq_writer *w, sl_pq_colw *c, int32_t leaf, sl_error 
     const sl_node *n = sl_schema_leaf(w->schema, leaf);
     c->node = n;
     c->leaf = leaf;
+    c->c_codec = -1;
     c->ptype = n->ptype;
     c->max_def = n->max_def;
     c->max_rep = n->max_rep;
@@ -362,14 +363,14 @@ static size_t i32_varint_len(int32_t v)
  * the compressed length guessed as the bound; if the real header is
  * shorter, the compressed bytes move down by the difference (a short move
  * of compressed data, only when the varint length differs). */
-static sl_err_t frame_page(sl_pq_writer *w, sl_pq_page_header *h, const uint8_t *body, size_t n,
-                           sl_pq_blocks *dst, size_t *hlen, size_t *clen, sl_error *err)
+static sl_err_t frame_page(sl_pq_writer *w, int codec, sl_pq_page_header *h, const uint8_t *body,
+                           size_t n, sl_pq_blocks *dst, size_t *hlen, size_t *clen, sl_error *err)
 {
     if (n > INT32_MAX)
         return sl_error_set(err, SL_ERR_LIMIT, "a page of %zu bytes exceeds Parquet's 2 GiB", n);
     h->uncompressed_size = (int32_t)n;
     sl_buf *hb = &w->hdr;
-    if (w->opt.codec == SL_PQ_CODEC_UNCOMPRESSED) {
+    if (codec == SL_PQ_CODEC_UNCOMPRESSED) {
         h->compressed_size = (int32_t)n;
         hb->len = 0;
         if (sl_pq_page_header_encode(h, hb) || sl_pq_blocks_append(dst, hb->p, hb->len) ||
@@ -379,7 +380,7 @@ static sl_err_t frame_page(sl_pq_writer *w, sl_pq_page_header *h, const uint8_t 
         *clen = n;
         return SL_OK;
     }
-    size_t bound = sl_pq_compress_bound(w->opt.codec, n);
+    size_t bound = sl_pq_compress_bound(codec, n);
     if (bound > INT32_MAX)
         return sl_error_set(err, SL_ERR_LIMIT, "a page of %zu bytes exceeds Parquet's 2 GiB", n);
     h->compressed_size = (int32_t)bound;
@@ -390,7 +391,7 @@ static sl_err_t frame_page(sl_pq_writer *w, sl_pq_page_header *h, const uint8_t 
     uint8_t *room = sl_pq_blocks_reserve(dst, guess + bound);
     if (!room) return sl_error_set(err, SL_ERR_NOMEM, "out of memory for a page");
     size_t used = 0;
-    sl_err_t rc = sl_pq_compress_to(w->codec, w->opt.codec, w->opt.level, body, n, room + guess,
+    sl_err_t rc = sl_pq_compress_to(w->codec, codec, w->opt.level, body, n, room + guess,
                                     bound, &used, err);
     if (rc) return rc;
     h->compressed_size = (int32_t)used;
@@ -404,6 +405,30 @@ static sl_err_t frame_page(sl_pq_writer *w, sl_pq_page_header *h, const uint8_t 
     *hlen = real;
     *clen = used;
     return SL_OK;
+}
+
+/* The codec of a column chunk, decided on its first page: compression
+ * that saves less than SL_PQ_MIN_SAVING of a sample of the page (random
+ * ids, hashes, already dense dictionary indexes) costs CPU for nothing, so
+ * such a chunk is stored UNCOMPRESSED (Parquet's codec is per column
+ * chunk). The sample is the page's first SL_PQ_TRIAL_BYTES, so the trial
+ * costs at most that much extra compression per chunk. */
+#define SL_PQ_TRIAL_BYTES ((size_t)64 << 10)
+#define SL_PQ_MIN_SAVING 0.05
+
+static int chunk_codec(sl_pq_writer *w, sl_pq_colw *c, const uint8_t *body, size_t n)
+{
+    if (c->c_codec >= 0) return c->c_codec;
+    c->c_codec = w->opt.codec;
+    if (w->opt.codec == SL_PQ_CODEC_UNCOMPRESSED || w->opt.keep_codec) return c->c_codec;
+    size_t sample = n < SL_PQ_TRIAL_BYTES ? n : SL_PQ_TRIAL_BYTES;
+    w->trial.len = 0;
+    sl_error ignored;
+    if (sample >= 256 &&
+        !sl_pq_compress(w->codec, w->opt.codec, w->opt.level, body, sample, &w->trial, &ignored) &&
+        (double)w->trial.len > (1.0 - SL_PQ_MIN_SAVING) * (double)sample)
+        c->c_codec = SL_PQ_CODEC_UNCOMPRESSED;
+    return c->c_codec;
 }
 
 /* The page body, levels then values, contiguous: the levels go into the
@@ -464,7 +489,8 @@ static sl_err_t cut_page(sl_pq_writer *w, sl_pq_colw *c, sl_error *err)
     sl_pq_stat_bytes sb;
     sl_pq_acc_encode(&c->pst, (sl_pq_sort_t)c->sk, &sb, &h.stats);
     size_t hlen, clen;
-    if ((rc = frame_page(w, &h, body, blen, &c->chunk, &hlen, &clen, err))) {
+    int codec = chunk_codec(w, c, body, blen);
+    if ((rc = frame_page(w, codec, &h, body, blen, &c->chunk, &hlen, &clen, err))) {
         char name[256];
         return sl_error_prefix(err, "column %s", colname(c, name, sizeof name));
     }
@@ -573,7 +599,8 @@ sl_err_t sl_pq_colw_write_chunk(sl_pq_writer *w, sl_pq_colw *c, sl_pq_column_met
         size_t hlen, clen;
         sl_pq_blocks *frame = &w->dictpage;
         sl_pq_blocks_reset(frame);
-        if ((rc = frame_page(w, &h, c->dict.vals.p, c->dict.vals.len, frame, &hlen, &clen, err)))
+        if ((rc = frame_page(w, c->c_codec >= 0 ? c->c_codec : w->opt.codec, &h, c->dict.vals.p,
+                             c->dict.vals.len, frame, &hlen, &clen, err)))
             goto fail;
         if ((rc = sl_pq_blocks_write(w, frame, err))) goto fail;
         unc += (int64_t)(hlen + c->dict.vals.len);
@@ -589,7 +616,7 @@ sl_err_t sl_pq_colw_write_chunk(sl_pq_writer *w, sl_pq_colw *c, sl_pq_column_met
     meta->encodings = c->encodings;
     meta->path = c->path;
     meta->n_path = c->n_path;
-    meta->codec = w->opt.codec;
+    meta->codec = c->c_codec >= 0 ? c->c_codec : w->opt.codec;
     meta->num_values = c->c_slots;
     meta->total_uncompressed = unc;
     meta->total_compressed = comp;
@@ -601,6 +628,7 @@ sl_err_t sl_pq_colw_write_chunk(sl_pq_writer *w, sl_pq_colw *c, sl_pq_column_met
     sl_pq_blocks_reset(&c->chunk);
     c->c_slots = c->c_unc = c->c_comp = 0;
     c->c_pages = 0;
+    c->c_codec = -1;
     c->plain_pages = 0;
     c->dict_used = 0;
     c->dict_on = c->can_dict;

@@ -335,6 +335,7 @@ void sl_pq_writer_free(sl_pq_writer *w)
     sl_buf_free(&w->vbuf);
     sl_buf_free(&w->body);
     sl_buf_free(&w->hdr);
+    sl_buf_free(&w->trial);
     sl_pq_blocks_free(&w->dictpage);
     sl_buf_free(&w->rg_meta);
     sl_pq_codec_ctx_free(w->codec);

@@ -46,6 +46,7 @@ typedef struct sl_pq_options {
     int no_dictionary;        /* 1: PLAIN only */
     const sl_pq_kv *kv;       /* extra key-value metadata */
     int32_t n_kv;
+    int keep_codec;           /* 1: compress every chunk, even where it saves < 5% */
 } sl_pq_options;
 
 typedef struct sl_pq_writer sl_pq_writer;

@@ -75,6 +75,7 @@ typedef struct sl_pq_colw {
     sl_pq_blocks chunk; /* framed data pages */
     int64_t c_slots, c_unc, c_comp;
     int32_t c_pages;
+    int c_codec; /* codec of this chunk, -1 until its first page decides */
     sl_pq_acc cst;
     uint32_t *fresh; /* scratch: distinct dictionary entries of a slice */
     size_t fresh_cap;
@@ -93,6 +94,7 @@ struct sl_pq_writer {
     int32_t ncols;
     const char **path_store;
     sl_buf lvl, vbuf, body, hdr; /* page scratch */
+    sl_buf trial;                /* codec trial of a chunk's first page */
     sl_pq_blocks dictpage;       /* a framed dictionary page */
     sl_buf rg_meta;              /* encoded RowGroup structs */
     int32_t n_rg;
