@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "core/rows_json.h"
-#include "formats/pb/pb_frame.h"
+#include "core/framer.h"
 #include "formats/pb/pb_plan.h"
 #include "fuzz_pb_schema.h"
 
@@ -99,13 +99,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sel < 3) {
         decode_one(sel, data, size);
     } else if (sel == 3) {
-        sl_pb_frames f;
-        const uint8_t *rec;
-        size_t len, off;
+        sl_framer f;
+        sl_frame fr;
         sl_error err;
-        sl_pb_frames_init(&f, data, size);
-        while (sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_OK)
-            decode_one(0, rec, len);
+        sl_framer_open_mem(&f, data, size, SL_FRAME_VARINT, 0, "fuzz");
+        while (sl_framer_next(&f, &fr, &err) == SL_OK)
+            decode_one(0, fr.p, fr.len);
+        sl_framer_close(&f);
     } else if (sel == 4) {
         descriptor_set(data, size);
     }

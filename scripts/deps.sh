@@ -15,7 +15,8 @@ test_pkgs=(python3 python3-protobuf clang libclang-rt-14-dev nodejs npm zstd)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
-  test|bench) pkgs+=("${test_pkgs[@]}") ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" lz4 time util-linux) ;;
   demo) pkgs+=(nodejs npm) ;;
 esac
 

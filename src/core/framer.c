@@ -41,10 +41,25 @@ sl_err_t sl_framer_open(sl_framer *f, const char *path, sl_framing_t framing, si
     return SL_OK;
 }
 
+void sl_framer_open_mem(sl_framer *f, const uint8_t *data, size_t len, sl_framing_t framing,
+                        size_t max_record, const char *name)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->mem = 1;
+    f->framing = framing;
+    f->max_record = max_record ? max_record : SL_FRAMER_MAX_RECORD;
+    snprintf(f->name, sizeof f->name, "%s", name ? name : "memory");
+    f->buf = (uint8_t *)data; /* never written through: fill() does not read when eof */
+    f->cap = f->end = len;
+    f->chunk = len ? len : 1;
+    f->eof = 1;
+}
+
 void sl_framer_close(sl_framer *f)
 {
     if (f->own_fd && f->fd >= 0) close(f->fd);
-    free(f->buf);
+    if (!f->mem) free(f->buf);
     f->buf = NULL;
     f->fd = -1;
 }

@@ -32,6 +32,7 @@ typedef enum sl_framing {
 typedef struct sl_framer {
     int fd;
     int own_fd;
+    int mem; /* framing a caller's buffer: buf is not ours, nothing to read */
     sl_framing_t framing;
     char name[256]; /* for errors: the path or "stdin" */
     uint8_t *buf;
@@ -52,6 +53,10 @@ typedef struct sl_frame {
 /* Open path ("-" is standard input). chunk/max_record 0 = defaults. */
 sl_err_t sl_framer_open(sl_framer *f, const char *path, sl_framing_t framing, size_t chunk,
                         size_t max_record, sl_error *err) SL_MUST_CHECK;
+/* Frame a buffer already in memory (data must outlive the framer); name
+ * is used in error messages. */
+void sl_framer_open_mem(sl_framer *f, const uint8_t *data, size_t len, sl_framing_t framing,
+                        size_t max_record, const char *name);
 /* Next record: SL_OK, SL_ERR_EOF at the clean end, or an error (I/O,
  * truncated or oversized record) after which the framer is done. */
 sl_err_t sl_framer_next(sl_framer *f, sl_frame *out, sl_error *err) SL_MUST_CHECK;

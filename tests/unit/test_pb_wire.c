@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "core/rows_json.h"
-#include "formats/pb/pb_frame.h"
+#include "core/framer.h"
 #include "formats/pb/pb_plan.h"
 #include "test.h"
 
@@ -106,22 +106,25 @@ static int cmd_dump(int argc, char **argv)
         fprintf(stderr, "cannot read %s\n", argv[4]);
         return 1;
     }
-    sl_pb_frames fr;
-    sl_pb_frames_init(&fr, data, len);
+    sl_framer fr;
+    sl_framer_open_mem(&fr, data, len, SL_FRAME_VARINT, 0, argv[4]);
+    sl_frame frame;
     const uint8_t *rec;
-    size_t rlen, roff;
+    size_t rlen;
     int status = 0;
     sl_err_t rc;
     for (;;) {
-        uint64_t idx = fr.index;
-        size_t at = fr.pos;
-        rc = sl_pb_frames_next(&fr, &rec, &rlen, &roff, &x.err);
+        rc = sl_framer_next(&fr, &frame, &x.err);
         if (rc == SL_ERR_EOF) break;
         if (rc) {
             fprintf(stderr, "framing: %s\n", x.err.msg);
             status = 1;
             break;
         }
+        uint64_t idx = frame.index;
+        size_t at = (size_t)frame.offset;
+        rec = frame.p;
+        rlen = frame.len;
         if (sl_pb_decode(x.rec, &x.batch, rec, rlen, &x.err))
             fprintf(stderr, "record %llu at byte %zu: %s\n", (unsigned long long)idx, at,
                     x.err.msg);
@@ -131,6 +134,7 @@ static int cmd_dump(int argc, char **argv)
         }
     }
     if (dump_batch(&x.batch, stdout)) status = 1;
+    sl_framer_close(&fr);
     free(data);
     fx_close(&x);
     return status;
@@ -148,14 +152,15 @@ static int cmd_bench(int argc, char **argv)
     if (!data) return 1;
     double best = 1e30;
     for (int round = 0; round < rounds; round++) {
-        sl_pb_frames fr;
-        const uint8_t *rec;
-        size_t rlen, roff;
+        sl_framer fr;
+        sl_frame frame;
         struct timespec t0, t1;
-        sl_pb_frames_init(&fr, data, len);
+        sl_framer_open_mem(&fr, data, len, SL_FRAME_VARINT, 0, argv[4]);
         n = 0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (sl_pb_frames_next(&fr, &rec, &rlen, &roff, &x.err) == SL_OK) {
+        while (sl_framer_next(&fr, &frame, &x.err) == SL_OK) {
+            const uint8_t *rec = frame.p;
+            size_t rlen = frame.len;
             sl_rec_begin(x.rec);
             if (parse_only ? sl_pb_parse(x.rec, rec, rlen, &x.err)
                            : sl_pb_decode(x.rec, &x.batch, rec, rlen, &x.err)) {
@@ -529,33 +534,6 @@ static void test_rec_api(void)
     fx_close(&x);
 }
 
-static void test_frames(void)
-{
-    sl_error err;
-    const uint8_t *rec;
-    size_t len, off;
-    sl_pb_frames f;
-    const uint8_t ok[] = {0x02, 'a', 'b', 0x00, 0x01, 'c'};
-    sl_pb_frames_init(&f, ok, sizeof ok);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_OK && len == 2 && off == 1);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_OK && len == 0);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_OK && len == 1 && rec[0] == 'c');
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_ERR_EOF);
-    const uint8_t trunc[] = {0x01, 'a', 0x80};
-    sl_pb_frames_init(&f, trunc, sizeof trunc);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_OK);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_ERR_CORRUPT);
-    CHECK_CONTAINS(err.msg, "record 1 at byte 2");
-    const uint8_t past[] = {0x05, 'a'};
-    sl_pb_frames_init(&f, past, sizeof past);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_ERR_CORRUPT);
-    CHECK_CONTAINS(err.msg, "past the end");
-    const uint8_t huge[] = {0x80, 0x80, 0x80, 0x40};
-    sl_pb_frames_init(&f, huge, sizeof huge);
-    CHECK(sl_pb_frames_next(&f, &rec, &len, &off, &err) == SL_ERR_LIMIT);
-    CHECK_CONTAINS(err.msg, "64 MiB");
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "dump")) return cmd_dump(argc, argv);
@@ -565,6 +543,5 @@ int main(int argc, char **argv)
     RUN(test_depth);
     RUN(test_proto2);
     RUN(test_rec_api);
-    RUN(test_frames);
     return TEST_DONE();
 }
