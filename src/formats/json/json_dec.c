@@ -57,40 +57,6 @@
 #include "formats/json/json_lex.h"
 #include "formats/json/json_scalar.h"
 
-static const char *type_name(int t)
-{
-    switch (t) {
-    case SL_PB_INT32:
-        return "int32";
-    case SL_PB_SINT32:
-        return "sint32";
-    case SL_PB_SFIXED32:
-        return "sfixed32";
-    case SL_PB_UINT32:
-        return "uint32";
-    case SL_PB_FIXED32:
-        return "fixed32";
-    case SL_PB_INT64:
-        return "int64";
-    case SL_PB_SINT64:
-        return "sint64";
-    case SL_PB_SFIXED64:
-        return "sfixed64";
-    case SL_PB_UINT64:
-        return "uint64";
-    case SL_PB_FIXED64:
-        return "fixed64";
-    case SL_PB_ENUM:
-        return "enum";
-    case SL_PB_FLOAT:
-        return "float";
-    case SL_PB_DOUBLE:
-        return "double";
-    default:
-        return "?";
-    }
-}
-
 /* ---- scalars ---- */
 
 /* An integer field's value: a number (integral) or a string holding one. */
@@ -107,19 +73,19 @@ static sl_err_t conv_int(sl_jp *j, int type, const sl_jtok *t, sl_val *v)
             return sl_jp_fail(j, t->off, SL_ERR_LIMIT, "number longer than %d characters",
                               SL_JSON_NUM_MAX);
         rc = sl_json_int_from_double(type, d, v);
-        if (rc == -1) return sl_jp_fail_tok(j, t, "expected an integer (%s)", type_name(type));
+        if (rc == -1) return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
     } else if (t->kind == SL_JT_STR) {
         const uint8_t *s;
         size_t n;
         sl_err_t e = sl_jp_str(j, t, &s, &n);
         if (e) return e;
         rc = sl_json_int_text(s, n, &neg, &mag);
-        if (rc == -1) return sl_jp_fail_tok(j, t, "expected an integer (%s)", type_name(type));
+        if (rc == -1) return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
         if (!rc && sl_json_int_store(type, neg, mag, v)) rc = -2;
     } else {
-        return sl_jp_fail_tok(j, t, "expected an integer (%s)", type_name(type));
+        return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
     }
-    if (rc) return sl_jp_fail_tok(j, t, "out of range for %s", type_name(type));
+    if (rc) return sl_jp_fail_tok(j, t, "out of range for %s", sl_pb_type_name(type));
     return SL_OK;
 }
 
@@ -150,17 +116,17 @@ static sl_err_t conv_float(sl_jp *j, int type, const sl_jtok *t, sl_val *v)
             d = -INFINITY;
         } else {
             if (!n || sl_json_num_scan(s, s + n, &is_int) != n)
-                return sl_jp_fail_tok(j, t, "expected a number (%s)", type_name(type));
+                return sl_jp_fail_tok(j, t, "expected a number (%s)", sl_pb_type_name(type));
             if (sl_json_double_text(s, n, &d))
                 return sl_jp_fail(j, t->off, SL_ERR_LIMIT, "number longer than %d characters",
                                   SL_JSON_NUM_MAX);
-            if (isinf(d)) return sl_jp_fail_tok(j, t, "out of range for %s", type_name(type));
+            if (isinf(d)) return sl_jp_fail_tok(j, t, "out of range for %s", sl_pb_type_name(type));
         }
         goto store;
     } else {
-        return sl_jp_fail_tok(j, t, "expected a number (%s)", type_name(type));
+        return sl_jp_fail_tok(j, t, "expected a number (%s)", sl_pb_type_name(type));
     }
-    if (isinf(d)) return sl_jp_fail_tok(j, t, "out of range for %s", type_name(type));
+    if (isinf(d)) return sl_jp_fail_tok(j, t, "out of range for %s", sl_pb_type_name(type));
 store:
     if (type == SL_PB_FLOAT) {
         if (isfinite(d) && fabs(d) > FLT_MAX) return sl_jp_fail_tok(j, t, "out of range for float");
@@ -283,9 +249,9 @@ static sl_err_t conv_key(sl_jp *j, const sl_plan_field *kf, const sl_jtok *t, co
     default:
         rc = sl_json_int_text(s, n, &neg, &mag);
         if (rc == -1)
-            return sl_jp_fail_tok(j, t, "map key: expected an integer (%s)", type_name(kf->type));
+            return sl_jp_fail_tok(j, t, "map key: expected an integer (%s)", sl_pb_type_name(kf->type));
         if (rc || sl_json_int_store(kf->type, neg, mag, v))
-            return sl_jp_fail_tok(j, t, "map key: out of range for %s", type_name(kf->type));
+            return sl_jp_fail_tok(j, t, "map key: out of range for %s", sl_pb_type_name(kf->type));
         return SL_OK;
     }
 }

@@ -42,6 +42,35 @@ enum {
     SL_PB_SINT64 = 18,
 };
 
+/* The .proto keyword of a field type ("sint64"), for messages. */
+static inline const char *sl_pb_type_name(int type)
+{
+    static const char *const names[] = {"?",       "double",  "float",    "int64",    "uint64",
+                                        "int32",   "fixed64", "fixed32",  "bool",     "string",
+                                        "group",   "message", "bytes",    "uint32",   "enum",
+                                        "sfixed32", "sfixed64", "sint32", "sint64"};
+    return type >= 1 && type <= 18 ? names[type] : "?";
+}
+
+/* Wire type a field of this type is written with when not packed:
+ * 0 varint, 1 fixed64, 2 length-delimited, 3 group, 5 fixed32. */
+static inline int sl_pb_wire_type(int type)
+{
+    switch (type) {
+    case SL_PB_DOUBLE:
+    case SL_PB_FIXED64:
+    case SL_PB_SFIXED64: return 1;
+    case SL_PB_FLOAT:
+    case SL_PB_FIXED32:
+    case SL_PB_SFIXED32: return 5;
+    case SL_PB_STRING:
+    case SL_PB_BYTES:
+    case SL_PB_MESSAGE: return 2;
+    case SL_PB_GROUP: return 3;
+    default: return 0;
+    }
+}
+
 /* FieldDescriptorProto.Label */
 enum { SL_PB_OPTIONAL = 1, SL_PB_REQUIRED = 2, SL_PB_REPEATED = 3 };
 

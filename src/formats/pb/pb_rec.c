@@ -154,28 +154,6 @@ static void free_enum_table(sl_rec_enum *t)
 
 /* ---- per-field operation codes ---- */
 
-static uint8_t wire_type_of(uint8_t t)
-{
-    switch (t) {
-    case SL_PB_DOUBLE:
-    case SL_PB_FIXED64:
-    case SL_PB_SFIXED64:
-        return 1;
-    case SL_PB_FLOAT:
-    case SL_PB_FIXED32:
-    case SL_PB_SFIXED32:
-        return 5;
-    case SL_PB_STRING:
-    case SL_PB_BYTES:
-    case SL_PB_MESSAGE:
-        return 2;
-    case SL_PB_GROUP:
-        return 3;
-    default:
-        return 0;
-    }
-}
-
 static uint8_t value_kind(uint8_t t)
 {
     switch (t) {
@@ -211,7 +189,7 @@ static sl_err_t build_mops(sl_rec_mops *o, const sl_plan_msg *m)
         const sl_plan_field *f = &m->fields[i];
         sl_rec_fop *op = &o->fop[i];
         int req = f->pf->label == SL_PB_REQUIRED && !entry;
-        op->wire = wire_type_of(f->type);
+        op->wire = (uint8_t)sl_pb_wire_type(f->type);
         op->vk = value_kind(f->type);
         op->conv = f->type == SL_PB_INT32 || f->type == SL_PB_ENUM ? SL_CV_I32
                    : f->type == SL_PB_UINT32                       ? SL_CV_U32

@@ -192,29 +192,6 @@ static inline sl_val from_fixed64(const uint8_t *p)
     return v;
 }
 
-/* Expected wire type of a field type (non-packed). */
-static inline int wire_of(uint8_t t)
-{
-    switch (t) {
-    case SL_PB_DOUBLE:
-    case SL_PB_FIXED64:
-    case SL_PB_SFIXED64:
-        return 1;
-    case SL_PB_FLOAT:
-    case SL_PB_FIXED32:
-    case SL_PB_SFIXED32:
-        return 5;
-    case SL_PB_STRING:
-    case SL_PB_BYTES:
-    case SL_PB_MESSAGE:
-        return 2;
-    case SL_PB_GROUP:
-        return 3;
-    default:
-        return 0;
-    }
-}
-
 /* Store one scalar: set (last wins) or append. Closed enums drop unknown
  * numbers. */
 static inline sl_err_t store(wctx *w, int32_t frame, int32_t fi, const sl_plan_field *f, sl_val v)
@@ -293,7 +270,7 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
 static sl_err_t parse_packed(wctx *w, int32_t mi, int32_t frame, int32_t fi, const sl_plan_field *f,
                              const uint8_t *p, const uint8_t *end)
 {
-    int wt = wire_of(f->type);
+    int wt = sl_pb_wire_type(f->type);
     sl_err_t rc;
     if (wt == 0) {
         while (p < end) {
@@ -342,8 +319,8 @@ static sl_err_t wrong_wire(wctx *w, const uint8_t *at, int32_t mi, int32_t fi,
     snprintf(what, sizeof what,
              "wire type %s does not match the field's type (expects %s%s); the producer "
              "probably writes with a different schema",
-             wt_name(wt), wt_name(wire_of(f->type)),
-             f->repeated && wire_of(f->type) != 2 && wire_of(f->type) != 3 ? " or packed" : "");
+             wt_name(wt), wt_name(sl_pb_wire_type(f->type)),
+             f->repeated && sl_pb_wire_type(f->type) != 2 && sl_pb_wire_type(f->type) != 3 ? " or packed" : "");
     return fail_at(w, at, mi, fi, what);
 }
 
@@ -478,7 +455,7 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
             continue;
         }
         const sl_plan_field *f = &m->fields[fi];
-        int want = wire_of(f->type);
+        int want = sl_pb_wire_type(f->type);
         if (SL_UNLIKELY(wt != want)) {
             if (wt == 2 && f->repeated && want != 2 && want != 3) {
                 if (sl_varint_get(&p, end, &x) || x > (uint64_t)(end - p))

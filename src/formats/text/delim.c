@@ -44,38 +44,6 @@ int32_t sl_delim_columns(const sl_plan *p)
     return n;
 }
 
-static const char *type_word(int t)
-{
-    switch (t) {
-    case SL_PB_INT32:
-        return "int32";
-    case SL_PB_SINT32:
-        return "sint32";
-    case SL_PB_SFIXED32:
-        return "sfixed32";
-    case SL_PB_UINT32:
-        return "uint32";
-    case SL_PB_FIXED32:
-        return "fixed32";
-    case SL_PB_INT64:
-        return "int64";
-    case SL_PB_SINT64:
-        return "sint64";
-    case SL_PB_SFIXED64:
-        return "sfixed64";
-    case SL_PB_UINT64:
-        return "uint64";
-    case SL_PB_FIXED64:
-        return "fixed64";
-    case SL_PB_FLOAT:
-        return "float";
-    case SL_PB_DOUBLE:
-        return "double";
-    default:
-        return "?";
-    }
-}
-
 /* "column 3 (mid): <what>, got "<text>"" with the text shown safely (at most
  * 40 bytes; control and non-ASCII bytes as \xNN). */
 static sl_err_t col_fail(sl_error *err, sl_err_t code, int col, const sl_plan_field *f,
@@ -145,11 +113,11 @@ static sl_err_t convert(int col, const sl_plan_field *f, const uint8_t *s, size_
         } else if (text_is(s, n, "-Infinity")) {
             d = -INFINITY;
         } else {
-            snprintf(what, sizeof what, "expected a number (%s)", type_word(f->type));
+            snprintf(what, sizeof what, "expected a number (%s)", sl_pb_type_name(f->type));
             if (!n || sl_json_num_scan(s, s + n, &is_int) != n || sl_json_double_text(s, n, &d))
                 return col_fail(err, SL_ERR_CORRUPT, col, f, s, n, what);
             if (isinf(d) || (f->type == SL_PB_FLOAT && fabs(d) > FLT_MAX)) {
-                snprintf(what, sizeof what, "out of range for %s", type_word(f->type));
+                snprintf(what, sizeof what, "out of range for %s", sl_pb_type_name(f->type));
                 return col_fail(err, SL_ERR_CORRUPT, col, f, s, n, what);
             }
         }
@@ -178,11 +146,11 @@ static sl_err_t convert(int col, const sl_plan_field *f, const uint8_t *s, size_
     default:
         rc = sl_json_int_text(s, n, &neg, &mag);
         if (rc == -1) {
-            snprintf(what, sizeof what, "expected an integer (%s)", type_word(f->type));
+            snprintf(what, sizeof what, "expected an integer (%s)", sl_pb_type_name(f->type));
             return col_fail(err, SL_ERR_CORRUPT, col, f, s, n, what);
         }
         if (rc || sl_json_int_store(f->type, neg, mag, v)) {
-            snprintf(what, sizeof what, "out of range for %s", type_word(f->type));
+            snprintf(what, sizeof what, "out of range for %s", sl_pb_type_name(f->type));
             return col_fail(err, SL_ERR_CORRUPT, col, f, s, n, what);
         }
         return SL_OK;
