@@ -291,18 +291,7 @@ static const char *iso_time(int64_t v, int unit, int utc, int date_only, char *b
 
 static size_t want_width(const sl_pq_schema_elem *e)
 {
-    switch (e->type) {
-    case SL_PT_BOOLEAN:
-        return 1;
-    case SL_PT_INT32:
-    case SL_PT_FLOAT:
-        return 4;
-    case SL_PT_INT64:
-    case SL_PT_DOUBLE:
-        return 8;
-    default:
-        return 0;
-    }
+    return sl_ptype_width(e->type, e->type_length);
 }
 
 /* One min or max value, as JSON or text. */

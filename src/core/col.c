@@ -133,19 +133,6 @@ void sl_batch_mark_free(sl_batch_mark_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static size_t type_width(uint8_t t)
-{
-    switch (t) {
-    case SL_PT_BOOLEAN: return 1;
-    case SL_PT_INT32:
-    case SL_PT_FLOAT: return 4;
-    case SL_PT_INT64:
-    case SL_PT_DOUBLE: return 8;
-    case SL_PT_INT96: return 12;
-    default: return 0;
-    }
-}
-
 sl_err_t sl_batch_validate(const sl_batch *b, sl_error *err)
 {
     char path[256];
@@ -158,8 +145,8 @@ sl_err_t sl_batch_validate(const sl_batch *b, sl_error *err)
             int r = (c->max_def | c->max_rep) ? c->rep[k] : 0;
             if (d > c->max_def || r > c->max_rep)
                 return sl_error_set(err, SL_ERR_CORRUPT,
-                                    "column %s slot %zu: level def=%d rep=%d out of range", path,
-                                    k, d, r);
+                                    "column %s slot %zu: level def=%d rep=%d out of range", path, k,
+                                    d, r);
             vals += d == c->max_def;
             rows += r == 0;
         }
@@ -177,7 +164,9 @@ sl_err_t sl_batch_validate(const sl_batch *b, sl_error *err)
                 if (c->off[j] > c->off[j + 1])
                     return sl_error_set(err, SL_ERR_CORRUPT, "column %s: offsets not monotonic",
                                         path);
-        } else if (type_width(c->type) && c->val.len != c->nvals * type_width(c->type)) {
+        } else if (sl_ptype_width(c->type, b->schema->nodes[c->node].type_length) &&
+                   c->val.len !=
+                       c->nvals * sl_ptype_width(c->type, b->schema->nodes[c->node].type_length)) {
             return sl_error_set(err, SL_ERR_CORRUPT, "column %s: %zu value bytes for %zu values",
                                 path, c->val.len, c->nvals);
         }

@@ -71,24 +71,7 @@ static inline int has_levels(const sl_col *c)
 
 static size_t fixed_width(const sl_col *c)
 {
-    switch (c->type) {
-    case SL_PT_BOOLEAN:
-        return 1;
-    case SL_PT_INT32:
-    case SL_PT_FLOAT:
-        return 4;
-    case SL_PT_INT64:
-    case SL_PT_DOUBLE:
-        return 8;
-    case SL_PT_INT96:
-        return 12;
-    case SL_PT_FIXED_LEN_BYTE_ARRAY: {
-        int32_t tl = c->schema->nodes[c->node].type_length;
-        return tl > 0 ? (size_t)tl : 0;
-    }
-    default:
-        return 0;
-    }
+    return sl_ptype_width(c->type, c->schema->nodes[c->node].type_length);
 }
 
 /* Checks beyond sl_batch_validate that assembly relies on. */

@@ -21,6 +21,7 @@
 #ifndef SL_CORE_SCHEMA_H
 #define SL_CORE_SCHEMA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -124,6 +125,29 @@ uint64_t sl_schema_fingerprint(const sl_schema *s);
 
 /* Deep copy (the reader builds a schema from a file; writers copy theirs). */
 sl_err_t sl_schema_copy(sl_schema *dst, const sl_schema *src) SL_MUST_CHECK;
+
+/* Bytes of one value of a fixed-width physical type (BOOLEAN counts 1, as
+ * column builders store it); 0 for BYTE_ARRAY and for a FIXED_LEN_BYTE_ARRAY
+ * without a positive type_length. */
+static inline size_t sl_ptype_width(int ptype, int32_t type_length)
+{
+    switch (ptype) {
+    case SL_PT_BOOLEAN:
+        return 1;
+    case SL_PT_INT32:
+    case SL_PT_FLOAT:
+        return 4;
+    case SL_PT_INT64:
+    case SL_PT_DOUBLE:
+        return 8;
+    case SL_PT_INT96:
+        return 12;
+    case SL_PT_FIXED_LEN_BYTE_ARRAY:
+        return type_length > 0 ? (size_t)type_length : 0;
+    default:
+        return 0;
+    }
+}
 
 static inline const sl_node *sl_schema_leaf(const sl_schema *s, int32_t leaf)
 {

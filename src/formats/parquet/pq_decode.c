@@ -312,26 +312,6 @@ static inline void put_ba(sl_col *c, const uint8_t *p, size_t len)
     c->off[++c->nvals] = (uint32_t)c->val.len;
 }
 
-size_t sl_pq_rd_value_width(int ptype, int32_t type_length)
-{
-    switch (ptype) {
-    case SL_PT_BOOLEAN:
-        return 1;
-    case SL_PT_INT32:
-    case SL_PT_FLOAT:
-        return 4;
-    case SL_PT_INT64:
-    case SL_PT_DOUBLE:
-        return 8;
-    case SL_PT_INT96:
-        return 12;
-    case SL_PT_FIXED_LEN_BYTE_ARRAY:
-        return type_length > 0 ? (size_t)type_length : 0;
-    default:
-        return 0;
-    }
-}
-
 /* ---- PLAIN ---- */
 
 static sl_err_t plain(sl_col *c, size_t w, const uint8_t *p, size_t len, size_t n, uint64_t *budget,

@@ -57,10 +57,6 @@ typedef struct sl_pq_rd_dict {
 
 void sl_pq_rd_dict_free(sl_pq_rd_dict *d);
 
-/* Value width in a builder: 1 BOOLEAN, 4, 8, 12 INT96, type_length FLBA,
- * 0 BYTE_ARRAY. */
-size_t sl_pq_rd_value_width(int ptype, int32_t type_length);
-
 /* Decode a PLAIN dictionary page of n values (the dictionary's previous
  * contents are replaced). */
 sl_err_t sl_pq_rd_dict_load(sl_pq_rd_dict *d, int ptype, size_t width, const uint8_t *p, size_t len,

@@ -698,7 +698,7 @@ sl_err_t sl_pq_reader_read_row_group(sl_pq_reader *r, int32_t rg, sl_batch *b, s
         chunk_ctx x = {.r = r,
                        .cm = &g->columns[i],
                        .c = &b->cols[i],
-                       .width = sl_pq_rd_value_width(leaf->ptype, leaf->type_length),
+                       .width = sl_ptype_width(leaf->ptype, leaf->type_length),
                        .budget = &budget};
         if ((rc = read_chunk(&x, err))) goto fail;
         if (x.rows != g->num_rows) {

@@ -45,10 +45,10 @@ enum {
 /* The .proto keyword of a field type ("sint64"), for messages. */
 static inline const char *sl_pb_type_name(int type)
 {
-    static const char *const names[] = {"?",       "double",  "float",    "int64",    "uint64",
-                                        "int32",   "fixed64", "fixed32",  "bool",     "string",
-                                        "group",   "message", "bytes",    "uint32",   "enum",
-                                        "sfixed32", "sfixed64", "sint32", "sint64"};
+    static const char *const names[] = {"?",        "double",   "float",   "int64",  "uint64",
+                                        "int32",    "fixed64",  "fixed32", "bool",   "string",
+                                        "group",    "message",  "bytes",   "uint32", "enum",
+                                        "sfixed32", "sfixed64", "sint32",  "sint64"};
     return type >= 1 && type <= 18 ? names[type] : "?";
 }
 
@@ -59,15 +59,20 @@ static inline int sl_pb_wire_type(int type)
     switch (type) {
     case SL_PB_DOUBLE:
     case SL_PB_FIXED64:
-    case SL_PB_SFIXED64: return 1;
+    case SL_PB_SFIXED64:
+        return 1;
     case SL_PB_FLOAT:
     case SL_PB_FIXED32:
-    case SL_PB_SFIXED32: return 5;
+    case SL_PB_SFIXED32:
+        return 5;
     case SL_PB_STRING:
     case SL_PB_BYTES:
-    case SL_PB_MESSAGE: return 2;
-    case SL_PB_GROUP: return 3;
-    default: return 0;
+    case SL_PB_MESSAGE:
+        return 2;
+    case SL_PB_GROUP:
+        return 3;
+    default:
+        return 0;
     }
 }
 
@@ -93,19 +98,19 @@ typedef struct sl_pb_field {
     uint8_t type;  /* SL_PB_* type */
     uint8_t label; /* SL_PB_OPTIONAL / REQUIRED / REPEATED */
     uint8_t has_presence;
-    uint8_t packed;        /* how our own encoder would write it (decoders accept both) */
-    int32_t oneof_index;   /* real oneof (not proto3 optional's synthetic one), or -1 */
-    int32_t msg;           /* MESSAGE/GROUP: index into pool->msgs, else -1 */
-    int32_t enm;           /* ENUM: index into pool->enums, else -1 */
-    char *default_value;   /* proto2 [default = ...] text, or NULL */
+    uint8_t packed;      /* how our own encoder would write it (decoders accept both) */
+    int32_t oneof_index; /* real oneof (not proto3 optional's synthetic one), or -1 */
+    int32_t msg;         /* MESSAGE/GROUP: index into pool->msgs, else -1 */
+    int32_t enm;         /* ENUM: index into pool->enums, else -1 */
+    char *default_value; /* proto2 [default = ...] text, or NULL */
 } sl_pb_field;
 
 typedef struct sl_pb_msg {
-    char *full_name; /* "bench.PlayEvent" */
+    char *full_name;     /* "bench.PlayEvent" */
     sl_pb_field *fields; /* in declaration order */
     int32_t n_fields;
     char **oneof_names;
-    int32_t n_oneofs; /* real oneofs only */
+    int32_t n_oneofs;  /* real oneofs only */
     uint8_t map_entry; /* MessageOptions.map_entry: key = field 1, value = field 2 */
     uint8_t proto3;    /* syntax of the declaring file */
 } sl_pb_msg;
