@@ -34,9 +34,9 @@
 #include "formats/pb/pb_plan.h"
 #include "formats/text/delim.h"
 
-#define SL_CONVERT_BATCH_ROWS 8192
+#define SL_CONVERT_BATCH_ROWS  8192
 #define SL_CONVERT_BATCH_BYTES ((size_t)8 << 20)
-#define SL_CONVERT_REPORTED 5 /* bad records described on stderr under skip */
+#define SL_CONVERT_REPORTED    5 /* bad records described on stderr under skip */
 
 enum { IN_PB = 1, IN_JSONL, IN_DELIM };
 enum { BAD_FAIL = 0, BAD_SKIP, BAD_DEAD_LETTER };
@@ -97,8 +97,24 @@ static int fail_usage(const char *fmt, const char *arg)
 
 static int parse_args(convert_opts *o, int argc, char **argv)
 {
-    enum { O_SCHEMA = 256, O_MESSAGE, O_INFMT, O_INPUT, O_OUTPUT, O_COMP, O_LEVEL, O_RG,
-           O_PAGE, O_NODICT, O_SEP, O_NULL, O_IGN, O_BAD, O_QUIET, O_HELP };
+    enum {
+        O_SCHEMA = 256,
+        O_MESSAGE,
+        O_INFMT,
+        O_INPUT,
+        O_OUTPUT,
+        O_COMP,
+        O_LEVEL,
+        O_RG,
+        O_PAGE,
+        O_NODICT,
+        O_SEP,
+        O_NULL,
+        O_IGN,
+        O_BAD,
+        O_QUIET,
+        O_HELP
+    };
     static const struct option lo[] = {
         {"schema", required_argument, 0, O_SCHEMA},
         {"message", required_argument, 0, O_MESSAGE},
@@ -129,19 +145,31 @@ static int parse_args(convert_opts *o, int argc, char **argv)
     uint64_t v;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_SCHEMA: o->schema = optarg; break;
-        case O_MESSAGE: o->message = optarg; break;
-        case O_INPUT: o->input = optarg; break;
-        case O_OUTPUT: o->output = optarg; break;
+        case O_SCHEMA:
+            o->schema = optarg;
+            break;
+        case O_MESSAGE:
+            o->message = optarg;
+            break;
+        case O_INPUT:
+            o->input = optarg;
+            break;
+        case O_OUTPUT:
+            o->output = optarg;
+            break;
         case O_INFMT:
-            if (!strcmp(optarg, "pb-delimited")) o->informat = IN_PB;
-            else if (!strcmp(optarg, "jsonl")) o->informat = IN_JSONL;
-            else if (!strcmp(optarg, "delimited")) o->informat = IN_DELIM;
-            else return fail_usage("unknown --input-format '%s' (pb-delimited | jsonl | delimited)", optarg);
+            if (!strcmp(optarg, "pb-delimited"))
+                o->informat = IN_PB;
+            else if (!strcmp(optarg, "jsonl"))
+                o->informat = IN_JSONL;
+            else if (!strcmp(optarg, "delimited"))
+                o->informat = IN_DELIM;
+            else
+                return fail_usage("unknown --input-format '%s' (pb-delimited | jsonl | delimited)",
+                                  optarg);
             break;
         case O_COMP:
-            if (sl_pq_codec_parse(optarg, &o->pq.codec, &err))
-                return fail_usage("%s", err.msg);
+            if (sl_pq_codec_parse(optarg, &o->pq.codec, &err)) return fail_usage("%s", err.msg);
             break;
         case O_LEVEL: {
             char *end;
@@ -160,27 +188,45 @@ static int parse_args(convert_opts *o, int argc, char **argv)
                 return fail_usage("bad --page-size '%s' (e.g. 1MiB; 1KiB..1GiB)", optarg);
             o->pq.page_bytes = v;
             break;
-        case O_NODICT: o->pq.no_dictionary = 1; break;
-        case O_SEP:
-            if (!strcmp(optarg, "\\t") || !strcmp(optarg, "tab")) o->separator = '\t';
-            else if (strlen(optarg) == 1 && optarg[0] != '\n' && optarg[0] != '\r') o->separator = optarg[0];
-            else return fail_usage("bad --separator '%s' (one character, or \\t)", optarg);
+        case O_NODICT:
+            o->pq.no_dictionary = 1;
             break;
-        case O_NULL: o->null_token = optarg; break;
-        case O_IGN: o->ignore_unknown = 1; break;
+        case O_SEP:
+            if (!strcmp(optarg, "\\t") || !strcmp(optarg, "tab"))
+                o->separator = '\t';
+            else if (strlen(optarg) == 1 && optarg[0] != '\n' && optarg[0] != '\r')
+                o->separator = optarg[0];
+            else
+                return fail_usage("bad --separator '%s' (one character, or \\t)", optarg);
+            break;
+        case O_NULL:
+            o->null_token = optarg;
+            break;
+        case O_IGN:
+            o->ignore_unknown = 1;
+            break;
         case O_BAD:
-            if (!strcmp(optarg, "fail")) o->bad = BAD_FAIL;
-            else if (!strcmp(optarg, "skip")) o->bad = BAD_SKIP;
+            if (!strcmp(optarg, "fail"))
+                o->bad = BAD_FAIL;
+            else if (!strcmp(optarg, "skip"))
+                o->bad = BAD_SKIP;
             else if (!strcmp(optarg, "dead-letter")) {
-                if (optind >= argc) return fail_usage("%s", "--bad-records dead-letter needs a FILE");
+                if (optind >= argc)
+                    return fail_usage("%s", "--bad-records dead-letter needs a FILE");
                 o->bad = BAD_DEAD_LETTER;
                 o->dead_letter = argv[optind++];
             } else
-                return fail_usage("bad --bad-records '%s' (fail | skip | dead-letter FILE)", optarg);
+                return fail_usage("bad --bad-records '%s' (fail | skip | dead-letter FILE)",
+                                  optarg);
             break;
-        case O_QUIET: o->quiet = 1; break;
-        case O_HELP: usage(stdout); return -1;
-        default: return fail_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        case O_QUIET:
+            o->quiet = 1;
+            break;
+        case O_HELP:
+            usage(stdout);
+            return -1;
+        default:
+            return fail_usage("unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc) return fail_usage("unexpected argument '%s'", argv[optind]);
@@ -195,7 +241,8 @@ static int parse_args(convert_opts *o, int argc, char **argv)
 static sl_err_t decode(convert_run *r, const sl_frame *fr, sl_error *err)
 {
     switch (r->o.informat) {
-    case IN_PB: return sl_pb_decode(r->rec, &r->batch, fr->p, fr->len, err);
+    case IN_PB:
+        return sl_pb_decode(r->rec, &r->batch, fr->p, fr->len, err);
     case IN_JSONL: {
         sl_json_options jo = {.ignore_unknown = r->o.ignore_unknown};
         return sl_json_decode(r->rec, &r->batch, fr->p, fr->len, &jo, err);
@@ -213,16 +260,19 @@ static sl_err_t dead_letter(convert_run *r, const sl_frame *fr, const char *reas
     sl_buf *b = &r->line;
     char head[512];
     sl_buf_reset(b);
-    int n = snprintf(head, sizeof head, "{\"input\":\"%s\",\"record\":%llu,\"offset\":%llu,\"reason\":\"",
-                     r->in.name, (unsigned long long)fr->index, (unsigned long long)fr->offset);
+    int n = snprintf(head, sizeof head,
+                     "{\"input\":\"%s\",\"record\":%llu,\"offset\":%llu,\"reason\":\"", r->in.name,
+                     (unsigned long long)fr->index, (unsigned long long)fr->offset);
     sl_err_t rc = sl_buf_append(b, head, (size_t)n);
     for (const unsigned char *s = (const unsigned char *)reason; !rc && *s; s++) {
-        if (*s == '"' || *s == '\\') rc = sl_buf_put_u8(b, '\\') || sl_buf_put_u8(b, *s);
+        if (*s == '"' || *s == '\\')
+            rc = sl_buf_put_u8(b, '\\') || sl_buf_put_u8(b, *s);
         else if (*s < 0x20) {
             char esc[8];
             snprintf(esc, sizeof esc, "\\u%04x", *s);
             rc = sl_buf_append(b, esc, 6);
-        } else rc = sl_buf_put_u8(b, *s);
+        } else
+            rc = sl_buf_put_u8(b, *s);
     }
     if (!rc) rc = sl_buf_append(b, "\",\"raw_base64\":\"", 16);
     if (!rc) rc = sl_base64_encode(fr->p, fr->len, b);
@@ -272,8 +322,8 @@ static sl_err_t run(convert_run *r, sl_error *err)
     if ((rc = sl_plan_compile(&r->plan, &r->pool, o->message, err))) return rc;
     if ((rc = sl_batch_init(&r->batch, &r->plan.schema)) || (rc = sl_rec_new(&r->rec, &r->plan)))
         return sl_error_set(err, rc, "out of memory");
-    if ((rc = sl_framer_open(&r->in, o->input, o->informat == IN_PB ? SL_FRAME_VARINT : SL_FRAME_LINES,
-                             0, 0, err)))
+    if ((rc = sl_framer_open(&r->in, o->input,
+                             o->informat == IN_PB ? SL_FRAME_VARINT : SL_FRAME_LINES, 0, 0, err)))
         return rc;
     r->in_open = 1;
     if ((rc = sl_atomic_open(&r->out, o->output, err))) return rc;
@@ -288,7 +338,8 @@ static sl_err_t run(convert_run *r, sl_error *err)
     while ((rc = sl_framer_next(&r->in, &fr, err)) == SL_OK) {
         if (o->informat == IN_JSONL) { /* blank lines separate nothing */
             size_t k = 0;
-            while (k < fr.len && (fr.p[k] == ' ' || fr.p[k] == '\t')) k++;
+            while (k < fr.len && (fr.p[k] == ' ' || fr.p[k] == '\t'))
+                k++;
             if (k == fr.len) continue;
         }
         r->records++;
@@ -305,7 +356,9 @@ static sl_err_t run(convert_run *r, sl_error *err)
         r->bad++;
         fprintf(stderr, "sluice convert: %s (counted as a bad record)\n", err->msg);
         if (o->bad == BAD_DEAD_LETTER) {
-            sl_frame tail = {.p = (const uint8_t *)"", .len = 0, .index = r->in.index,
+            sl_frame tail = {.p = (const uint8_t *)"",
+                             .len = 0,
+                             .index = r->in.index,
                              .offset = r->in.buf_off + r->in.start};
             sl_error dl_err;
             if ((rc = dead_letter(r, &tail, err->msg, &dl_err))) {
@@ -366,17 +419,17 @@ int sl_cmd_convert(int argc, char **argv)
     }
     if (!r.o.quiet) {
         char sz[32];
-        fprintf(stderr,
-                "sluice convert: %llu records -> %s (%llu rows, %s, %lld row group%s, %s) in %.2f s, "
-                "%.0f rows/s",
-                (unsigned long long)r.records, r.o.output, (unsigned long long)st.rows,
-                sl_fmt_bytes(st.bytes_written, sz, sizeof sz), (long long)st.row_groups,
-                st.row_groups == 1 ? "" : "s", sl_pq_codec_name(r.o.pq.codec), secs,
-                secs > 0 ? (double)st.rows / secs : 0.0);
+        fprintf(
+            stderr,
+            "sluice convert: %llu records -> %s (%llu rows, %s, %lld row group%s, %s) in %.2f s, "
+            "%.0f rows/s",
+            (unsigned long long)r.records, r.o.output, (unsigned long long)st.rows,
+            sl_fmt_bytes(st.bytes_written, sz, sizeof sz), (long long)st.row_groups,
+            st.row_groups == 1 ? "" : "s", sl_pq_codec_name(r.o.pq.codec), secs,
+            secs > 0 ? (double)st.rows / secs : 0.0);
         if (r.bad)
             fprintf(stderr, "; %llu bad record%s %s%s", (unsigned long long)r.bad,
-                    r.bad == 1 ? "" : "s",
-                    r.o.bad == BAD_SKIP ? "skipped" : "dead-lettered to ",
+                    r.bad == 1 ? "" : "s", r.o.bad == BAD_SKIP ? "skipped" : "dead-lettered to ",
                     r.o.bad == BAD_SKIP ? "" : r.o.dead_letter);
         fputc('\n', stderr);
     }

@@ -16,7 +16,8 @@ static const struct {
     const char *help;
 } cmds[] = {
     {"convert", sl_cmd_convert, "one-shot: protobuf/JSON/text file -> Parquet"},
-    {"inspect", sl_cmd_inspect, "schema, row groups, column chunks and statistics of a Parquet file"},
+    {"inspect", sl_cmd_inspect,
+     "schema, row groups, column chunks and statistics of a Parquet file"},
     {"gen", sl_cmd_gen, "synthetic PlayEvents (the benchmark workload) to a file"},
 };
 

@@ -15,6 +15,9 @@ sl_err_t sl_base64_encode(const uint8_t *src, size_t n, sl_buf *out) SL_MUST_CHE
  * decoded length, or -1 for a character outside both alphabets, a bad
  * length, or misplaced padding. */
 long long sl_base64_decode(const uint8_t *src, size_t n, uint8_t *dst);
-static inline size_t sl_base64_max_decoded(size_t n) { return n / 4 * 3 + 3; }
+static inline size_t sl_base64_max_decoded(size_t n)
+{
+    return n / 4 * 3 + 3;
+}
 
 #endif

@@ -26,12 +26,18 @@ typedef struct sl_buf {
     size_t cap;
 } sl_buf;
 
-#define SL_BUF_INIT {NULL, 0, 0}
+#define SL_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Make room for `extra` more bytes beyond len. Slow path of every append. */
 sl_err_t sl_buf_grow(sl_buf *b, size_t extra) SL_MUST_CHECK;
 void sl_buf_free(sl_buf *b);
-static inline void sl_buf_reset(sl_buf *b) { b->len = 0; }
+static inline void sl_buf_reset(sl_buf *b)
+{
+    b->len = 0;
+}
 
 static inline sl_err_t SL_MUST_CHECK sl_buf_reserve(sl_buf *b, size_t extra)
 {
@@ -109,7 +115,13 @@ static inline int sl_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t
     return -1;
 }
 
-static inline uint64_t sl_zigzag_enc64(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t sl_zigzag_dec64(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+static inline uint64_t sl_zigzag_enc64(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t sl_zigzag_dec64(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 #endif

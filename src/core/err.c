@@ -10,24 +10,36 @@
  * SL_ERRMSG_MAX - 1. */
 static void append(char *msg, size_t len, const char *a, const char *b)
 {
-    for (const char *s = a; *s && len < SL_ERRMSG_MAX - 1; s++) msg[len++] = *s;
-    for (const char *s = b; *s && len < SL_ERRMSG_MAX - 1; s++) msg[len++] = *s;
+    for (const char *s = a; *s && len < SL_ERRMSG_MAX - 1; s++)
+        msg[len++] = *s;
+    for (const char *s = b; *s && len < SL_ERRMSG_MAX - 1; s++)
+        msg[len++] = *s;
     msg[len] = '\0';
 }
 
 const char *sl_err_name(sl_err_t code)
 {
     switch (code) {
-    case SL_OK: return "SL_OK";
-    case SL_ERR_NOMEM: return "SL_ERR_NOMEM";
-    case SL_ERR_IO: return "SL_ERR_IO";
-    case SL_ERR_INVALID: return "SL_ERR_INVALID";
-    case SL_ERR_CORRUPT: return "SL_ERR_CORRUPT";
-    case SL_ERR_UNSUPPORTED: return "SL_ERR_UNSUPPORTED";
-    case SL_ERR_LIMIT: return "SL_ERR_LIMIT";
-    case SL_ERR_NOTFOUND: return "SL_ERR_NOTFOUND";
-    case SL_ERR_SCHEMA: return "SL_ERR_SCHEMA";
-    case SL_ERR_EOF: return "SL_ERR_EOF";
+    case SL_OK:
+        return "SL_OK";
+    case SL_ERR_NOMEM:
+        return "SL_ERR_NOMEM";
+    case SL_ERR_IO:
+        return "SL_ERR_IO";
+    case SL_ERR_INVALID:
+        return "SL_ERR_INVALID";
+    case SL_ERR_CORRUPT:
+        return "SL_ERR_CORRUPT";
+    case SL_ERR_UNSUPPORTED:
+        return "SL_ERR_UNSUPPORTED";
+    case SL_ERR_LIMIT:
+        return "SL_ERR_LIMIT";
+    case SL_ERR_NOTFOUND:
+        return "SL_ERR_NOTFOUND";
+    case SL_ERR_SCHEMA:
+        return "SL_ERR_SCHEMA";
+    case SL_ERR_EOF:
+        return "SL_ERR_EOF";
     }
     return "SL_ERR_UNKNOWN";
 }
@@ -35,16 +47,26 @@ const char *sl_err_name(sl_err_t code)
 const char *sl_err_text(sl_err_t code)
 {
     switch (code) {
-    case SL_OK: return "success";
-    case SL_ERR_NOMEM: return "out of memory";
-    case SL_ERR_IO: return "I/O error";
-    case SL_ERR_INVALID: return "invalid argument";
-    case SL_ERR_CORRUPT: return "malformed input";
-    case SL_ERR_UNSUPPORTED: return "not supported";
-    case SL_ERR_LIMIT: return "limit exceeded";
-    case SL_ERR_NOTFOUND: return "not found";
-    case SL_ERR_SCHEMA: return "schema error";
-    case SL_ERR_EOF: return "end of input";
+    case SL_OK:
+        return "success";
+    case SL_ERR_NOMEM:
+        return "out of memory";
+    case SL_ERR_IO:
+        return "I/O error";
+    case SL_ERR_INVALID:
+        return "invalid argument";
+    case SL_ERR_CORRUPT:
+        return "malformed input";
+    case SL_ERR_UNSUPPORTED:
+        return "not supported";
+    case SL_ERR_LIMIT:
+        return "limit exceeded";
+    case SL_ERR_NOTFOUND:
+        return "not found";
+    case SL_ERR_SCHEMA:
+        return "schema error";
+    case SL_ERR_EOF:
+        return "end of input";
     }
     return "unknown error";
 }

@@ -32,9 +32,9 @@ typedef struct sl_ostream_vt {
 
 struct sl_ostream {
     const sl_ostream_vt *vt;
-    uint64_t pos;     /* bytes accepted so far */
-    sl_err_t failed;  /* first error, poisons the stream */
-    char name[256];   /* for error messages: the path, "memory", ... */
+    uint64_t pos;    /* bytes accepted so far */
+    sl_err_t failed; /* first error, poisons the stream */
+    char name[256];  /* for error messages: the path, "memory", ... */
 };
 
 static inline sl_err_t SL_MUST_CHECK sl_ostream_write(sl_ostream *s, const void *p, size_t n,

@@ -110,7 +110,8 @@ sl_err_t sl_schema_finish(sl_schema *s, sl_error *err)
         if (!n->is_group) {
             n->leaf = s->n_leaves;
             s->leaves[s->n_leaves++] = i;
-            for (int32_t a = i; a >= 0; a = s->nodes[a].parent) s->nodes[a].n_leaves++;
+            for (int32_t a = i; a >= 0; a = s->nodes[a].parent)
+                s->nodes[a].n_leaves++;
         } else if (i > 0 && n->n_children == 0) {
             char path[256];
             return sl_error_set(err, SL_ERR_SCHEMA,
@@ -167,9 +168,9 @@ uint64_t sl_schema_fingerprint(const sl_schema *s)
     uint64_t h = 14695981039346656037ULL;
     for (int32_t i = 0; i < s->n_nodes; i++) {
         const sl_node *n = &s->nodes[i];
-        uint8_t t[9] = {n->rep,          n->is_group,         n->ptype,
+        uint8_t t[9] = {n->rep,          n->is_group,          n->ptype,
                         n->logical.kind, n->logical.bit_width, n->logical.is_signed,
-                        n->logical.unit, n->logical.utc,      (uint8_t)n->n_children};
+                        n->logical.unit, n->logical.utc,       (uint8_t)n->n_children};
         h = fnv(h, n->name, strlen(n->name) + 1);
         h = fnv(h, t, sizeof t);
     }

@@ -7,15 +7,16 @@
 #include <stdlib.h>
 #include <strings.h>
 
-static sl_err_t parse_scaled(const char *s, const char *const *names, const uint64_t *mult,
-                             int n, uint64_t *out)
+static sl_err_t parse_scaled(const char *s, const char *const *names, const uint64_t *mult, int n,
+                             uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s)) return SL_ERR_INVALID;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno) return SL_ERR_INVALID;
-    while (*end == ' ') end++;
+    while (*end == ' ')
+        end++;
     for (int i = 0; i < n; i++) {
         if (!strcasecmp(end, names[i])) {
             if (mult[i] && v > UINT64_MAX / mult[i]) return SL_ERR_INVALID;
@@ -28,9 +29,10 @@ static sl_err_t parse_scaled(const char *s, const char *const *names, const uint
 
 sl_err_t sl_parse_size(const char *s, uint64_t *out)
 {
-    static const char *const names[] = {"", "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib"};
-    static const uint64_t mult[] = {1, 1, 1024, 1000, 1024, 1 << 20, 1000000, 1 << 20,
-                                    1 << 30, 1000000000, 1 << 30};
+    static const char *const names[] = {"",   "b",   "k", "kb", "kib", "m",
+                                        "mb", "mib", "g", "gb", "gib"};
+    static const uint64_t mult[] = {1,       1,       1024,    1000,       1024,   1 << 20,
+                                    1000000, 1 << 20, 1 << 30, 1000000000, 1 << 30};
     return parse_scaled(s, names, mult, (int)(sizeof mult / sizeof mult[0]), out);
 }
 

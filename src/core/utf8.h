@@ -79,7 +79,8 @@ static inline int sl_utf8_valid(const uint8_t *s, size_t n)
         memcpy(&b, s + n - 4, 4);
         acc = a | b;
     } else {
-        for (size_t i = 0; i < n; i++) acc |= s[i];
+        for (size_t i = 0; i < n; i++)
+            acc |= s[i];
     }
     return !(acc & 0x8080808080808080ULL) || sl_utf8_check(s, n) == n;
 }

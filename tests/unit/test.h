@@ -19,12 +19,15 @@
 
 static int t_passed, t_failed, t_cur_failed;
 
-static inline const char *t_errmsg(const sl_error *e) { return e ? e->msg : ""; }
+static inline const char *t_errmsg(const sl_error *e)
+{
+    return e ? e->msg : "";
+}
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
             t_cur_failed = 1;                                                                      \
         }                                                                                          \
     } while (0)
@@ -33,7 +36,7 @@ static inline const char *t_errmsg(const sl_error *e) { return e ? e->msg : ""; 
     do {                                                                                           \
         long long va_ = (long long)(a), vb_ = (long long)(b);                                      \
         if (va_ != vb_) {                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__,  \
                     #a, #b, va_, vb_);                                                             \
             t_cur_failed = 1;                                                                      \
         }                                                                                          \
@@ -43,8 +46,8 @@ static inline const char *t_errmsg(const sl_error *e) { return e ? e->msg : ""; 
     do {                                                                                           \
         int rc_ = (int)(expr_);                                                                    \
         if (rc_ != 0) {                                                                            \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr_, rc_,       \
-                    t_errmsg(errp_));                                                  \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr_, rc_,        \
+                    t_errmsg(errp_));                                                              \
             t_cur_failed = 1;                                                                      \
         }                                                                                          \
     } while (0)

@@ -28,7 +28,8 @@ static void test_varint_roundtrip(void)
         offs[i] = b.len;
         size_t len = (size_t)(i * 7) % 300;
         CHECK_OK(sl_buf_put_varint(&b, len), NULL);
-        for (size_t k = 0; k < len; k++) CHECK_OK(sl_buf_put_u8(&b, (uint8_t)(i + k)), NULL);
+        for (size_t k = 0; k < len; k++)
+            CHECK_OK(sl_buf_put_u8(&b, (uint8_t)(i + k)), NULL);
     }
     const char *path = write_file("v.pb", b.p, b.len);
     for (size_t chunk = 1; chunk <= 4097; chunk = chunk * 3 + 1) {
@@ -43,7 +44,8 @@ static void test_varint_roundtrip(void)
             CHECK_EQ_INT(fr.offset, offs[i]);
             CHECK_EQ_INT(fr.len, (size_t)(i * 7) % 300);
             int good = 1;
-            for (size_t k = 0; k < fr.len; k++) good &= fr.p[k] == (uint8_t)(i + k);
+            for (size_t k = 0; k < fr.len; k++)
+                good &= fr.p[k] == (uint8_t)(i + k);
             CHECK(good);
             i++;
         }

@@ -191,7 +191,7 @@ typedef struct scenario {
     }
 #define OPT(codec, rg, pg, dict, nodict)                                                           \
     {                                                                                              \
-        codec, 0, rg, pg, dict, nodict, NULL, 0, 1                                                  \
+        codec, 0, rg, pg, dict, nodict, NULL, 0, 1                                                 \
     }
 
 static const scenario scenarios[] = {

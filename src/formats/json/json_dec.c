@@ -73,14 +73,16 @@ static sl_err_t conv_int(sl_jp *j, int type, const sl_jtok *t, sl_val *v)
             return sl_jp_fail(j, t->off, SL_ERR_LIMIT, "number longer than %d characters",
                               SL_JSON_NUM_MAX);
         rc = sl_json_int_from_double(type, d, v);
-        if (rc == -1) return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
+        if (rc == -1)
+            return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
     } else if (t->kind == SL_JT_STR) {
         const uint8_t *s;
         size_t n;
         sl_err_t e = sl_jp_str(j, t, &s, &n);
         if (e) return e;
         rc = sl_json_int_text(s, n, &neg, &mag);
-        if (rc == -1) return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
+        if (rc == -1)
+            return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
         if (!rc && sl_json_int_store(type, neg, mag, v)) rc = -2;
     } else {
         return sl_jp_fail_tok(j, t, "expected an integer (%s)", sl_pb_type_name(type));
@@ -249,7 +251,8 @@ static sl_err_t conv_key(sl_jp *j, const sl_plan_field *kf, const sl_jtok *t, co
     default:
         rc = sl_json_int_text(s, n, &neg, &mag);
         if (rc == -1)
-            return sl_jp_fail_tok(j, t, "map key: expected an integer (%s)", sl_pb_type_name(kf->type));
+            return sl_jp_fail_tok(j, t, "map key: expected an integer (%s)",
+                                  sl_pb_type_name(kf->type));
         if (rc || sl_json_int_store(kf->type, neg, mag, v))
             return sl_jp_fail_tok(j, t, "map key: out of range for %s", sl_pb_type_name(kf->type));
         return SL_OK;

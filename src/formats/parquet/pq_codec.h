@@ -34,7 +34,7 @@ sl_err_t sl_pq_compress_to(sl_pq_codec_ctx *c, int codec, int level, const uint8
                            uint8_t *dst, size_t cap, size_t *out_len, sl_error *err) SL_MUST_CHECK;
 
 /* Decompress src into dst, which must receive exactly dst_len bytes. */
-sl_err_t sl_pq_decompress(sl_pq_codec_ctx *c, int codec, const uint8_t *src, size_t n,
-                          uint8_t *dst, size_t dst_len, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_pq_decompress(sl_pq_codec_ctx *c, int codec, const uint8_t *src, size_t n, uint8_t *dst,
+                          size_t dst_len, sl_error *err) SL_MUST_CHECK;
 
 #endif

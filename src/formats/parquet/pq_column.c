@@ -391,8 +391,8 @@ static sl_err_t frame_page(sl_pq_writer *w, int codec, sl_pq_page_header *h, con
     uint8_t *room = sl_pq_blocks_reserve(dst, guess + bound);
     if (!room) return sl_error_set(err, SL_ERR_NOMEM, "out of memory for a page");
     size_t used = 0;
-    sl_err_t rc = sl_pq_compress_to(w->codec, codec, w->opt.level, body, n, room + guess,
-                                    bound, &used, err);
+    sl_err_t rc =
+        sl_pq_compress_to(w->codec, codec, w->opt.level, body, n, room + guess, bound, &used, err);
     if (rc) return rc;
     h->compressed_size = (int32_t)used;
     size_t real = guess - (i32_varint_len((int32_t)bound) - i32_varint_len((int32_t)used));
@@ -414,7 +414,7 @@ static sl_err_t frame_page(sl_pq_writer *w, int codec, sl_pq_page_header *h, con
  * chunk). The sample is the page's first SL_PQ_TRIAL_BYTES, so the trial
  * costs at most that much extra compression per chunk. */
 #define SL_PQ_TRIAL_BYTES ((size_t)64 << 10)
-#define SL_PQ_MIN_SAVING 0.05
+#define SL_PQ_MIN_SAVING  0.05
 
 static int chunk_codec(sl_pq_writer *w, sl_pq_colw *c, const uint8_t *body, size_t n)
 {

@@ -38,15 +38,15 @@
 #include "formats/parquet/pq_meta.h"
 
 typedef struct sl_pq_options {
-    int codec;                /* SL_PQ_CODEC_*: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW */
-    int level;                /* codec level, 0 = codec default */
-    size_t row_group_bytes;   /* 0 = 128 MiB (uncompressed estimate) */
-    size_t page_bytes;        /* 0 = 1 MiB */
-    size_t dict_max_bytes;    /* 0 = 1 MiB */
-    int no_dictionary;        /* 1: PLAIN only */
-    const sl_pq_kv *kv;       /* extra key-value metadata */
+    int codec;              /* SL_PQ_CODEC_*: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW */
+    int level;              /* codec level, 0 = codec default */
+    size_t row_group_bytes; /* 0 = 128 MiB (uncompressed estimate) */
+    size_t page_bytes;      /* 0 = 1 MiB */
+    size_t dict_max_bytes;  /* 0 = 1 MiB */
+    int no_dictionary;      /* 1: PLAIN only */
+    const sl_pq_kv *kv;     /* extra key-value metadata */
     int32_t n_kv;
-    int keep_codec;           /* 1: compress every chunk, even where it saves < 5% */
+    int keep_codec; /* 1: compress every chunk, even where it saves < 5% */
 } sl_pq_options;
 
 typedef struct sl_pq_writer sl_pq_writer;
@@ -74,10 +74,10 @@ sl_err_t sl_pq_writer_close(sl_pq_writer *w, sl_error *err) SL_MUST_CHECK;
 void sl_pq_writer_free(sl_pq_writer *w); /* safe after a failure at any step */
 
 typedef struct sl_pq_writer_stats {
-    int64_t rows;            /* rows accepted */
-    int64_t row_groups;      /* row groups written */
-    uint64_t bytes_written;  /* bytes handed to the stream */
-    size_t buffered_bytes;   /* compressed bytes held for the open row group */
+    int64_t rows;           /* rows accepted */
+    int64_t row_groups;     /* row groups written */
+    uint64_t bytes_written; /* bytes handed to the stream */
+    size_t buffered_bytes;  /* compressed bytes held for the open row group */
 } sl_pq_writer_stats;
 void sl_pq_writer_get_stats(const sl_pq_writer *w, sl_pq_writer_stats *st);
 

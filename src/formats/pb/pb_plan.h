@@ -48,41 +48,41 @@ typedef union sl_val {
 } sl_val;
 
 typedef struct sl_plan_field {
-    const sl_pb_field *pf; /* descriptor (name, json_name, number, ...) */
-    uint8_t type;          /* SL_PB_* */
-    uint8_t repeated;      /* label REPEATED (includes maps) */
-    uint8_t is_map;        /* repeated map entry; child is the entry message */
-    uint8_t presence;      /* emits null when absent (OPTIONAL column) */
-    uint8_t closed_enum;   /* unknown numbers are dropped (proto2) */
-    int32_t oneof;         /* real oneof index within the message, or -1 */
-    int32_t child;         /* MESSAGE/GROUP/map entry: plan message index, else -1 */
-    const sl_pb_enum *enm; /* ENUM: enum descriptor */
-    int32_t node;          /* schema node of this field's outermost node */
-    int32_t leaf;          /* scalar (or repeated scalar element): column index, else -1 */
+    const sl_pb_field *pf;        /* descriptor (name, json_name, number, ...) */
+    uint8_t type;                 /* SL_PB_* */
+    uint8_t repeated;             /* label REPEATED (includes maps) */
+    uint8_t is_map;               /* repeated map entry; child is the entry message */
+    uint8_t presence;             /* emits null when absent (OPTIONAL column) */
+    uint8_t closed_enum;          /* unknown numbers are dropped (proto2) */
+    int32_t oneof;                /* real oneof index within the message, or -1 */
+    int32_t child;                /* MESSAGE/GROUP/map entry: plan message index, else -1 */
+    const sl_pb_enum *enm;        /* ENUM: enum descriptor */
+    int32_t node;                 /* schema node of this field's outermost node */
+    int32_t leaf;                 /* scalar (or repeated scalar element): column index, else -1 */
     int32_t first_leaf, n_leaves; /* columns under this field */
-    int16_t def;           /* def level of the field's outermost node when present */
-    int16_t rep;           /* rep level of repeated elements (0 if not repeated) */
-    sl_val dflt;           /* value emitted when absent and !presence */
-    uint8_t owns_dflt;     /* (added) dflt.s.p is plan-owned memory (unescaped bytes default) */
+    int16_t def;                  /* def level of the field's outermost node when present */
+    int16_t rep;                  /* rep level of repeated elements (0 if not repeated) */
+    sl_val dflt;                  /* value emitted when absent and !presence */
+    uint8_t owns_dflt; /* (added) dflt.s.p is plan-owned memory (unescaped bytes default) */
 } sl_plan_field;
 
 typedef struct sl_plan_msg {
     const sl_pb_msg *pm;
     sl_plan_field *fields; /* declaration order */
     int32_t n_fields;
-    int32_t *by_number;    /* number -> field index, -1; for numbers < n_by_number */
+    int32_t *by_number; /* number -> field index, -1; for numbers < n_by_number */
     int32_t n_by_number;
-    int16_t def;           /* def level of this message's node when present */
-    int32_t node;          /* (added) schema node of this message (0 for the root) */
-    int32_t *sorted;       /* (added) field indexes sorted by number (binary search) */
+    int16_t def;     /* def level of this message's node when present */
+    int32_t node;    /* (added) schema node of this message (0 for the root) */
+    int32_t *sorted; /* (added) field indexes sorted by number (binary search) */
 } sl_plan_msg;
 
 typedef struct sl_plan {
-    sl_schema schema;      /* owned; built by sl_plan_compile */
-    sl_plan_msg *msgs;     /* msgs[0] is the root */
+    sl_schema schema;  /* owned; built by sl_plan_compile */
+    sl_plan_msg *msgs; /* msgs[0] is the root */
     int32_t n_msgs;
     const sl_pb_pool *pool;
-    int max_depth;         /* nesting bound for parsers (default 100, as protobuf) */
+    int max_depth; /* nesting bound for parsers (default 100, as protobuf) */
 } sl_plan;
 
 /* Compile message `msg_name` of the pool into a plan and its schema. On

@@ -268,7 +268,10 @@ fail:
     return rc;
 }
 
-const sl_plan *sl_rec_plan(const sl_rec *r) { return r->p; }
+const sl_plan *sl_rec_plan(const sl_rec *r)
+{
+    return r->p;
+}
 
 void sl_rec_free(sl_rec *r)
 {

@@ -138,7 +138,6 @@ SL_PB_INLINE int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 }
 #undef SL_VB
 
-
 /* Convert a varint to the field's sl_val (see pb_plan.h). */
 static inline sl_val from_varint(uint8_t type, uint64_t x)
 {
@@ -320,7 +319,9 @@ static sl_err_t wrong_wire(wctx *w, const uint8_t *at, int32_t mi, int32_t fi,
              "wire type %s does not match the field's type (expects %s%s); the producer "
              "probably writes with a different schema",
              wt_name(wt), wt_name(sl_pb_wire_type(f->type)),
-             f->repeated && sl_pb_wire_type(f->type) != 2 && sl_pb_wire_type(f->type) != 3 ? " or packed" : "");
+             f->repeated && sl_pb_wire_type(f->type) != 2 && sl_pb_wire_type(f->type) != 3
+                 ? " or packed"
+                 : "");
     return fail_at(w, at, mi, fi, what);
 }
 
