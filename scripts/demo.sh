@@ -31,8 +31,9 @@ q "SELECT log_id AS stream, count(*) AS plays, round(avg(play_seconds)) AS avg_s
 q "SELECT mid, avid, platform, client.os AS os, tags, ext, recent_avids FROM '$f' LIMIT 5"
 
 step "5. A bad record does not crash anything: it is reported with its offset"
-head -c 1000 "$out/events.pb" > "$out/broken.pb"
-printf '\x05\x0a\xff' >> "$out/broken.pb"
+$S gen --count 3 --seed 9 --output "$out/three.pb" 2>/dev/null
+# 3 good events, one record whose field 1 claims 5 bytes but has 2, 3 more
+{ cat "$out/three.pb"; printf '\x04\x0a\x05ab'; cat "$out/three.pb"; } > "$out/broken.pb"
 $S convert --schema bench/play_event.proto --message bench.PlayEvent --input-format pb-delimited \
   --input "$out/broken.pb" --output "$out/broken.parquet" || true
 $S convert --schema bench/play_event.proto --message bench.PlayEvent --input-format pb-delimited \
