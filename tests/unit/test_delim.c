@@ -3,7 +3,7 @@
  * the text it must contain. The e2e script 0008 compares against rows built
  * by python-protobuf from the same values. */
 #include "formats/text/delim.h"
-#include "test_json_fx.h"
+#include "plan_fx.h"
 
 static jfx PE; /* bench.PlayEvent: 14 columns */
 static jfx A3; /* t3.AllTypes: 27 columns */

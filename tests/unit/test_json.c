@@ -23,32 +23,9 @@
 #include "formats/json/json_dec.h"
 #include "formats/json/json_scalar.h"
 #include "formats/text/delim.h"
-#include "test_json_fx.h"
+#include "plan_fx.h"
 
 /* ---- driver ---- */
-
-static sl_err_t dump_batch(const sl_batch *b, FILE *out)
-{
-    sl_error err;
-    sl_rows_json *rj = NULL;
-    sl_buf line = SL_BUF_INIT;
-    sl_err_t rc = sl_batch_validate(b, &err);
-    if (rc) {
-        fprintf(stderr, "batch invalid: %s\n", err.msg);
-        return rc;
-    }
-    if ((rc = sl_rows_json_new(&rj, b))) return rc;
-    for (size_t i = 0; i < b->nrows && !rc; i++) {
-        line.len = 0;
-        if (!(rc = sl_rows_json_row(rj, i, &line))) {
-            fwrite(line.p, 1, line.len, out);
-            fputc('\n', out);
-        }
-    }
-    sl_rows_json_free(rj);
-    sl_buf_free(&line);
-    return rc;
-}
 
 typedef struct drv_opts {
     int delim;
@@ -115,7 +92,7 @@ static int cmd_dump(int argc, char **argv)
             }
         }
         if (x.batch.nrows == 1000) {
-            if (dump_batch(&x.batch, stdout)) status = 1;
+            if (jfx_dump_batch(&x.batch, stdout)) status = 1;
             sl_batch_reset(&x.batch);
         }
     }
@@ -123,7 +100,7 @@ static int cmd_dump(int argc, char **argv)
         fprintf(stderr, "framing: %s\n", x.err.msg);
         status = 1;
     }
-    if (dump_batch(&x.batch, stdout)) status = 1;
+    if (jfx_dump_batch(&x.batch, stdout)) status = 1;
     sl_framer_close(&in);
     jfx_close(&x);
     return status;

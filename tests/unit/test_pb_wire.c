@@ -21,6 +21,7 @@
 #include "core/rows_json.h"
 #include "core/framer.h"
 #include "formats/pb/pb_plan.h"
+#include "plan_fx.h"
 #include "test.h"
 
 /* ---- shared helpers ---- */
@@ -42,65 +43,12 @@ static uint8_t *slurp(const char *path, size_t *len)
     return b;
 }
 
-typedef struct fixture {
-    sl_pb_pool pool;
-    sl_plan plan;
-    sl_rec *rec;
-    sl_batch batch;
-    sl_error err;
-    int ok;
-} fixture;
-
-static int fx_open(fixture *x, const char *schema, const char *msg)
-{
-    memset(x, 0, sizeof *x);
-    if (sl_pb_pool_load(&x->pool, schema, &x->err) ||
-        sl_plan_compile(&x->plan, &x->pool, msg, &x->err) || sl_rec_new(&x->rec, &x->plan) ||
-        sl_batch_init(&x->batch, &x->plan.schema)) {
-        fprintf(stderr, "fixture %s %s: %s\n", schema, msg, x->err.msg);
-        return -1;
-    }
-    x->ok = 1;
-    return 0;
-}
-
-static void fx_close(fixture *x)
-{
-    sl_batch_free(&x->batch);
-    sl_rec_free(x->rec);
-    sl_plan_free(&x->plan);
-    sl_pb_pool_free(&x->pool);
-}
-
-static sl_err_t dump_batch(const sl_batch *b, FILE *out)
-{
-    sl_error err;
-    sl_rows_json *rj = NULL;
-    sl_buf line = SL_BUF_INIT;
-    sl_err_t rc = sl_batch_validate(b, &err);
-    if (rc) {
-        fprintf(stderr, "batch invalid: %s\n", err.msg);
-        return rc;
-    }
-    if ((rc = sl_rows_json_new(&rj, b))) return rc;
-    for (size_t i = 0; i < b->nrows && !rc; i++) {
-        line.len = 0;
-        if (!(rc = sl_rows_json_row(rj, i, &line))) {
-            fwrite(line.p, 1, line.len, out);
-            fputc('\n', out);
-        }
-    }
-    sl_rows_json_free(rj);
-    sl_buf_free(&line);
-    return rc;
-}
-
 static int cmd_dump(int argc, char **argv)
 {
-    fixture x;
+    jfx x;
     size_t len = 0;
     if (argc < 5) return 2;
-    if (fx_open(&x, argv[2], argv[3])) return 1;
+    if (jfx_open(&x, argv[2], argv[3])) return 1;
     uint8_t *data = slurp(argv[4], &len);
     if (!data) {
         fprintf(stderr, "cannot read %s\n", argv[4]);
@@ -129,25 +77,25 @@ static int cmd_dump(int argc, char **argv)
             fprintf(stderr, "record %llu at byte %zu: %s\n", (unsigned long long)idx, at,
                     x.err.msg);
         if (x.batch.nrows == 1000) {
-            if (dump_batch(&x.batch, stdout)) status = 1;
+            if (jfx_dump_batch(&x.batch, stdout)) status = 1;
             sl_batch_reset(&x.batch);
         }
     }
-    if (dump_batch(&x.batch, stdout)) status = 1;
+    if (jfx_dump_batch(&x.batch, stdout)) status = 1;
     sl_framer_close(&fr);
     free(data);
-    fx_close(&x);
+    jfx_close(&x);
     return status;
 }
 
 static int cmd_bench(int argc, char **argv)
 {
-    fixture x;
+    jfx x;
     size_t len = 0, n = 0;
     int rounds = argc > 5 ? atoi(argv[5]) : 5;
     int parse_only = argc > 6 && !strcmp(argv[6], "parse");
     int bench_batch = getenv("BENCH_BATCH") ? atoi(getenv("BENCH_BATCH")) : 4096;
-    if (argc < 5 || fx_open(&x, argv[2], argv[3])) return 1;
+    if (argc < 5 || jfx_open(&x, argv[2], argv[3])) return 1;
     uint8_t *data = slurp(argv[4], &len);
     if (!data) return 1;
     double best = 1e30;
@@ -178,7 +126,7 @@ static int cmd_bench(int argc, char **argv)
     printf("%zu records, %zu bytes: best %.1f ns/record, %.2f M records/s, %.0f MB/s\n", n, len,
            best / (double)n, (double)n / best * 1e3, (double)len / best * 1e3);
     free(data);
-    fx_close(&x);
+    jfx_close(&x);
     return 0;
 }
 
@@ -242,8 +190,8 @@ static char *row_json(const sl_batch *b, size_t row)
 
 static void test_play_event(void)
 {
-    fixture x;
-    if (fx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
+    jfx x;
+    if (jfx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
         CHECK(0);
         return;
     }
@@ -304,13 +252,13 @@ static void test_play_event(void)
     sl_buf_free(&m);
     sl_buf_free(&c);
     sl_buf_free(&e);
-    fx_close(&x);
+    jfx_close(&x);
 }
 
 static void test_errors(void)
 {
-    fixture x;
-    if (fx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
+    jfx x;
+    if (jfx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
         CHECK(0);
         return;
     }
@@ -366,14 +314,14 @@ static void test_errors(void)
     CHECK_OK(sl_batch_validate(&x.batch, &x.err), &x.err);
     sl_buf_free(&m);
     sl_buf_free(&c);
-    fx_close(&x);
+    jfx_close(&x);
 }
 
 /* Deeply nested unknown groups: bounded, no stack overflow. */
 static void test_depth(void)
 {
-    fixture x;
-    if (fx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
+    jfx x;
+    if (jfx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
         CHECK(0);
         return;
     }
@@ -389,14 +337,14 @@ static void test_depth(void)
         put_tag(&m, 99, 4);
     CHECK_OK(sl_pb_decode(x.rec, &x.batch, m.p, m.len, &x.err), &x.err);
     sl_buf_free(&m);
-    fx_close(&x);
+    jfx_close(&x);
 }
 
 /* proto2: required fields (rollback), closed enums, groups, defaults. */
 static void test_proto2(void)
 {
-    fixture x;
-    if (fx_open(&x, data_file("alltypes2.proto"), "t2.AllTypes2")) {
+    jfx x;
+    if (jfx_open(&x, data_file("alltypes2.proto"), "t2.AllTypes2")) {
         CHECK(0);
         return;
     }
@@ -450,14 +398,14 @@ static void test_proto2(void)
     CHECK_OK(sl_batch_validate(&x.batch, &x.err), &x.err);
     sl_buf_free(&m);
     sl_buf_free(&in);
-    fx_close(&x);
+    jfx_close(&x);
 }
 
 /* The scratch API as the JSON and text decoders drive it. */
 static void test_rec_api(void)
 {
-    fixture x;
-    if (fx_open(&x, data_file("alltypes3.proto"), "t3.AllTypes")) {
+    jfx x;
+    if (jfx_open(&x, data_file("alltypes3.proto"), "t3.AllTypes")) {
         CHECK(0);
         return;
     }
@@ -531,7 +479,7 @@ static void test_rec_api(void)
     CHECK_CONTAINS(r, "\"m_int_int\":[{\"key\":0,\"value\":103},{\"key\":1,\"value\":0},"
                       "{\"key\":2,\"value\":105}]");
     CHECK_OK(sl_batch_validate(&x.batch, &x.err), &x.err);
-    fx_close(&x);
+    jfx_close(&x);
 }
 
 int main(int argc, char **argv)

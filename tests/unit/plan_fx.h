@@ -1,8 +1,9 @@
-/* test_json_fx.h - fixture shared by test_json.c and test_delim.c: a schema
+/* plan_fx.h - fixture shared by the decoder tests (test_pb_wire.c,
+ * test_json.c, test_delim.c): a schema
  * from tests/data compiled into a plan, a record, a batch, and readers of
  * the last row's top-level columns and of its canonical JSON row. */
-#ifndef SL_TEST_JSON_FX_H
-#define SL_TEST_JSON_FX_H
+#ifndef SL_TEST_PLAN_FX_H
+#define SL_TEST_PLAN_FX_H
 
 #include <math.h>
 
@@ -135,6 +136,31 @@ static inline int jfx_has(const jfx *x, const char *frag)
     if (strstr(x->row, frag)) return 1;
     fprintf(stderr, "row lacks %s: %s\n", frag, x->row);
     return 0;
+}
+
+/* Validate a batch and print its rows in the canonical form (the e2e
+ * drivers' output, compared with reference parsers by rowcmp.py). */
+static inline sl_err_t jfx_dump_batch(const sl_batch *b, FILE *out)
+{
+    sl_error err;
+    sl_rows_json *rj = NULL;
+    sl_buf line = SL_BUF_INIT;
+    sl_err_t rc = sl_batch_validate(b, &err);
+    if (rc) {
+        fprintf(stderr, "batch invalid: %s\n", err.msg);
+        return rc;
+    }
+    if ((rc = sl_rows_json_new(&rj, b))) return rc;
+    for (size_t i = 0; i < b->nrows && !rc; i++) {
+        line.len = 0;
+        if (!(rc = sl_rows_json_row(rj, i, &line))) {
+            fwrite(line.p, 1, line.len, out);
+            fputc('\n', out);
+        }
+    }
+    sl_rows_json_free(rj);
+    sl_buf_free(&line);
+    return rc;
 }
 
 #endif
