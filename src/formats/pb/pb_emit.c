@@ -27,7 +27,9 @@
  * before the record is the row count, and the value counts and bytes to
  * cut follow from the slots removed (rollback()).
  *
- * Cost: one switch per field on a precomputed op code (pb_rec_int.h), the
+ * Cost: one switch per field on a precomputed op code (pb_rec_int.h; the
+ * implicit-presence scalars of the common kinds have fused codes, so they
+ * skip put_value's second switch on the value kind), the
  * inline column appends of col.h, nothing allocated after warm-up.
  * Recursion depth is the schema's depth (bounded at compile time).
  */
@@ -135,6 +137,23 @@ SL_PB_INLINE sl_err_t emit_one(emitter *e, const sl_plan_field *f, const sl_rec_
     int has = s && s->h;
     sl_err_t rc;
     switch (op->emit) {
+    case SL_EM_SCALAR_I32:
+        rc = sl_col_i32(&e->cols[f->leaf], (int32_t)(has ? s->v.i : f->dflt.i), rep);
+        break;
+    case SL_EM_SCALAR_I64:
+        rc = sl_col_i64(&e->cols[f->leaf], has ? s->v.i : f->dflt.i, rep);
+        break;
+    case SL_EM_SCALAR_F64:
+        rc = sl_col_f64(&e->cols[f->leaf], has ? s->v.d : f->dflt.d, rep);
+        break;
+    case SL_EM_SCALAR_BOOL:
+        rc = sl_col_bool(&e->cols[f->leaf], (has ? s->v.u : f->dflt.u) != 0, rep);
+        break;
+    case SL_EM_SCALAR_BYTES: {
+        sl_val v = has ? s->v : f->dflt;
+        rc = sl_col_bytes(&e->cols[f->leaf], v.s.p, v.s.len, rep);
+        break;
+    }
     case SL_EM_SCALAR:
         return put_value(e, f, op->vk, has ? s->v : f->dflt, rep);
     case SL_EM_SCALAR_OPT:
@@ -150,18 +169,19 @@ SL_PB_INLINE sl_err_t emit_one(emitter *e, const sl_plan_field *f, const sl_rec_
         return emit_msg(e, f->child, has ? (int32_t)s->h - 1 : -1, rep);
     case SL_EM_MAP:
         return has ? emit_map(e, f, s, rep) : put_nulls(e, f, f->def, rep);
-    default:
-        break;
+    default: /* SL_EM_REP_SCALAR, SL_EM_REP_MSG */
+        if (!has) return put_nulls(e, f, f->def, rep);
+        for (uint32_t it = s->h; it; it = e->r->items[it - 1].next) {
+            const sl_rec_item *item = &e->r->items[it - 1];
+            rc = op->emit == SL_EM_REP_SCALAR ? put_value(e, f, op->vk, item->v, rep)
+                                              : emit_msg(e, f->child, (int32_t)item->v.u, rep);
+            if (SL_UNLIKELY(rc)) return rc;
+            rep = f->rep;
+        }
+        return SL_OK;
     }
-    if (!has) return put_nulls(e, f, f->def, rep);
-    const sl_rec_item *items = e->r->items;
-    for (uint32_t it = s->h; it; it = items[it - 1].next) {
-        rc = op->emit == SL_EM_REP_SCALAR ? put_value(e, f, op->vk, items[it - 1].v, rep)
-                                          : emit_msg(e, f->child, (int32_t)items[it - 1].v.u, rep);
-        if (SL_UNLIKELY(rc)) return rc;
-        rep = f->rep;
-    }
-    return SL_OK;
+    /* the fused scalar kinds */
+    return SL_UNLIKELY(rc) ? col_fail(e, rc, f->leaf) : SL_OK;
 }
 
 /* Field fi of plan message mi, from frame (or -1: the message is present

@@ -203,6 +203,20 @@ static sl_err_t build_mops(sl_rec_mops *o, const sl_plan_msg *m)
                     : f->repeated   ? SL_ST_PUSH
                     : f->oneof >= 0 ? SL_ST_ONEOF
                                     : SL_ST_SET;
+        /* fused decoder kind: only plain last-wins scalars (no oneof, no
+         * closed enum, not repeated) and length-delimited sub-messages;
+         * the rest keeps the general wire / conv / store codes */
+        op->fast = SL_FK_OTHER;
+        if (op->sub && op->wire == 2)
+            op->fast = SL_FK_SUB;
+        else if (op->store == SL_ST_SET && op->wire == 0 && op->conv == SL_CV_64)
+            op->fast = SL_FK_VARINT64;
+        else if (op->store == SL_ST_SET && op->wire == 0 && op->conv == SL_CV_I32)
+            op->fast = SL_FK_VARINT32;
+        else if (op->store == SL_ST_SET && op->wire == 1)
+            op->fast = SL_FK_FIXED64;
+        else if (op->store == SL_ST_SET && op->wire == 2)
+            op->fast = op->utf8 ? SL_FK_STRING : SL_FK_BYTES;
         if (f->is_map)
             op->emit = SL_EM_MAP;
         else if (f->repeated)
@@ -211,6 +225,17 @@ static sl_err_t build_mops(sl_rec_mops *o, const sl_plan_msg *m)
             op->emit = req ? SL_EM_MSG_REQ : f->presence ? SL_EM_MSG_OPT : SL_EM_MSG_ALWAYS;
         else
             op->emit = req ? SL_EM_SCALAR_REQ : f->presence ? SL_EM_SCALAR_OPT : SL_EM_SCALAR;
+        /* fused shredder kind for implicit-presence scalars of the common
+         * value kinds (enums, uint32, float keep SL_EM_SCALAR + op->vk) */
+        if (op->emit == SL_EM_SCALAR) {
+            static const uint8_t fused[] = {
+                [SL_VK_I32] = SL_EM_SCALAR_I32,     [SL_VK_U32] = SL_EM_SCALAR,
+                [SL_VK_I64] = SL_EM_SCALAR_I64,     [SL_VK_F32] = SL_EM_SCALAR,
+                [SL_VK_F64] = SL_EM_SCALAR_F64,     [SL_VK_BOOL] = SL_EM_SCALAR_BOOL,
+                [SL_VK_BYTES] = SL_EM_SCALAR_BYTES, [SL_VK_ENUM] = SL_EM_SCALAR,
+            };
+            op->emit = fused[op->vk];
+        }
     }
     /* whole-tag table for numbers below 512 with the expected wire type */
     uint32_t nb = (uint32_t)(m->n_by_number < 512 ? m->n_by_number : 512);

@@ -73,6 +73,13 @@ enum {                   /* how a field is emitted */
        SL_EM_REP_SCALAR,
        SL_EM_REP_MSG,
        SL_EM_MAP,
+       /* SL_EM_SCALAR of the common value kinds, fused so the shredder
+        * dispatches once per field instead of on emit then on kind */
+       SL_EM_SCALAR_I32,
+       SL_EM_SCALAR_I64,
+       SL_EM_SCALAR_F64,
+       SL_EM_SCALAR_BOOL,
+       SL_EM_SCALAR_BYTES,
 };
 enum { /* column value kind */
        SL_VK_I32 = 0,
@@ -94,6 +101,20 @@ enum {               /* varint -> sl_val conversion */
        SL_CV_BOOL,   /* != 0 */
 };
 
+/* The wire decoder's fast-path kind: wire type, conversion and store fused
+ * into one code for the common plain last-wins fields, so a field costs one
+ * switch; every other field takes SL_FK_OTHER (the wire / conv / store
+ * codes above). */
+enum {
+    SL_FK_OTHER = 0, /* decode by wire, conv and store */
+    SL_FK_VARINT64,  /* int64, uint64: varint as is, set */
+    SL_FK_VARINT32,  /* int32, enum (open): varint truncated and sign-extended, set */
+    SL_FK_FIXED64,   /* double, fixed64, sfixed64: 8 bytes as is, set */
+    SL_FK_STRING,    /* string: UTF-8 checked, set */
+    SL_FK_BYTES,     /* bytes: set */
+    SL_FK_SUB,       /* message or map entry (length-delimited): parse a child */
+};
+
 typedef struct sl_rec_fop {
     uint8_t wire;  /* expected wire type (unpacked) */
     uint8_t store; /* SL_ST_* */
@@ -102,7 +123,7 @@ typedef struct sl_rec_fop {
     uint8_t conv;  /* SL_CV_* (varint fields) */
     uint8_t utf8;  /* string: validate UTF-8 */
     uint8_t sub;   /* message, group or map entry: parse a child */
-    uint8_t pad;
+    uint8_t fast;  /* SL_FK_* */
 } sl_rec_fop;
 
 /* Per plan message: ops and a table from a whole tag (number << 3 | wire

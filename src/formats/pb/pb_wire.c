@@ -3,10 +3,16 @@
  *
  * One loop per message. Fast path: the whole tag (1-2 bytes) indexes a
  * per-message table built by sl_rec_new (field numbers < 512 with their
- * expected wire type) giving the field and its op codes, and a plain
- * last-wins scalar is stored straight into its slot. Everything else
- * (packed runs, unknown fields, wrong wire types, large numbers, oneofs,
- * closed enums) takes the general path below it. Measured on the reference
+ * expected wire type) giving the field and its op codes. The plain
+ * last-wins fields (int64/int32/enum varints, fixed64, strings, bytes) and
+ * length-delimited sub-messages dispatch once on a fused kind (op->fast:
+ * wire type + conversion + store in one code) and are stored straight into
+ * their slot; sl_pb_parse runs ~8% fewer instructions on PlayEvent than
+ * when it switched on the wire type, then the conversion, then the store.
+ * Other known fields with their expected wire type (repeated, oneof, closed
+ * enum, sint/uint32/bool, fixed32, groups) switch on the wire type; the
+ * rest (packed runs, unknown fields, wrong wire types, large numbers) takes
+ * the general path below it. Measured on the reference
  * PlayEvent: ~180 ns/record parse, ~350 ns with emit (one core, -O2).
  * Sub-messages and groups recurse, bounded by plan->max_depth (100, as
  * protobuf). Rules, as protobuf's parser applies them unless noted:
@@ -389,6 +395,48 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
             const sl_rec_fop *op = &mo->fop[fi];
             sl_val v;
             v.u = 0;
+            /* The common plain fields: one switch on the fused kind. */
+            switch (op->fast) {
+            case SL_FK_VARINT64:
+                if (SL_UNLIKELY(get_varint(&p, end, &x)))
+                    return fail_at(w, at, mi, fi, "truncated or overlong varint");
+                slots[fi].v.u = x;
+                slots[fi].h = 1;
+                continue;
+            case SL_FK_VARINT32:
+                if (SL_UNLIKELY(get_varint(&p, end, &x)))
+                    return fail_at(w, at, mi, fi, "truncated or overlong varint");
+                slots[fi].v.i = (int32_t)(uint32_t)x;
+                slots[fi].h = 1;
+                continue;
+            case SL_FK_FIXED64:
+                if (SL_UNLIKELY(end - p < 8)) return fail_at(w, at, mi, fi, "truncated fixed64");
+                memcpy(&slots[fi].v.u, p, 8);
+                slots[fi].h = 1;
+                p += 8;
+                continue;
+            case SL_FK_STRING:
+            case SL_FK_BYTES:
+                if (SL_UNLIKELY(get_varint(&p, end, &x) || x > (uint64_t)(end - p)))
+                    return fail_at(w, at, mi, fi, "length runs past the end of its message");
+                if (op->fast == SL_FK_STRING && SL_UNLIKELY(!sl_utf8_valid(p, (size_t)x)))
+                    return fail_at(w, at, mi, fi, "invalid UTF-8 in a string field");
+                slots[fi].v.s.p = p;
+                slots[fi].v.s.len = (uint32_t)x;
+                slots[fi].h = 1;
+                p += x;
+                continue;
+            case SL_FK_SUB:
+                if (SL_UNLIKELY(get_varint(&p, end, &x) || x > (uint64_t)(end - p)))
+                    return fail_at(w, at, mi, fi, "length runs past the end of its message");
+                if ((rc = parse_sub(w, mi, frame, fi, &m->fields[fi], p, p + x, 0, NULL)))
+                    return rc;
+                slots = w->r->slots + w->r->frames[frame].base;
+                p += x;
+                continue;
+            default:
+                break;
+            }
             switch (tag & 7) {
             case 0:
                 if (SL_UNLIKELY(get_varint(&p, end, &x)))
