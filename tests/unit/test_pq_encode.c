@@ -215,6 +215,40 @@ static void enc(const sl_pq_acc *a, sl_pq_sort_t k, sl_pq_stats *st, sl_pq_stat_
     sl_pq_acc_encode(a, k, sb, st);
 }
 
+/* Short byte arrays (up to 7 bytes) are looked up by an exact 64-bit key
+ * of their bytes and length: values that differ only by trailing NUL bytes
+ * or by length, on both sides of the 7/8-byte boundary, must stay apart. */
+static void test_dict_short_keys(void)
+{
+    static const char vals[][10] = {"",          "a",    "a\0",           "a\0\0",
+                                    "abc",       "abcd", "abcdefg",       "abcdefgh",
+                                    "abcdefg\0", "\0",   "\0\0\0\0\0\0\0"};
+    static const uint32_t lens[] = {0, 1, 2, 3, 3, 4, 7, 8, 8, 1, 7};
+    enum { K = sizeof lens / sizeof lens[0] };
+    uint8_t base[2 * K * 10];
+    uint32_t off[2 * K + 1], idx[2 * K], fresh[2 * K];
+    size_t at = 0, nf = 0;
+    for (int r = 0; r < 2; r++) /* every value twice: the second time it is found */
+        for (int i = 0; i < K; i++) {
+            off[r * K + i] = (uint32_t)at;
+            memcpy(base + at, vals[i], lens[i]);
+            at += lens[i];
+        }
+    off[2 * K] = (uint32_t)at;
+    sl_pq_dict d;
+    sl_pq_dict_init(&d, 0);
+    CHECK_OK(sl_pq_dict_map_bytes(&d, base, off, 2 * K, idx, 1, fresh, &nf), (sl_error *)NULL);
+    CHECK_EQ_INT(d.n, K);
+    for (int i = 0; i < K; i++) {
+        CHECK_EQ_INT(idx[i], i);
+        CHECK_EQ_INT(idx[K + i], i);
+        uint32_t len;
+        const uint8_t *p = sl_pq_dict_bytes(&d, (uint32_t)i, &len);
+        CHECK(len == lens[i] && !memcmp(p, vals[i], len));
+    }
+    sl_pq_dict_free(&d);
+}
+
 static void test_stats(void)
 {
     sl_pq_acc a = {0};
@@ -329,6 +363,7 @@ int main(void)
     RUN(test_rle_roundtrip);
     RUN(test_dict_fixed);
     RUN(test_dict_bytes);
+    RUN(test_dict_short_keys);
     RUN(test_stats);
     RUN(test_stats_bytes);
     return TEST_DONE();

@@ -38,8 +38,10 @@
  *
  * Cost (bench: test_pq_writer --bench, a 23-column play_event-like batch,
  * best of 3 on a shared 2-core VM): ~3.4k instructions and 270-300 ns per
- * row uncompressed, most of it dictionary hashing of short strings (~130
- * instructions a lookup) and the two copies; zstd adds its own ~400 ns. A
+ * row uncompressed, most of it dictionary hashing of short strings and the
+ * two copies; zstd adds its own ~400 ns. Measured later with callgrind on
+ * `sluice convert` of 100k bench events: ~2.4k writer instructions a row,
+ * ~60-75 a short-string dictionary lookup (was ~115 before short keys). A
  * writer's first file also pays first-touch page faults (~600 ns/row for
  * its first million rows); pq_blocks.c recycles chunk memory across
  * writers to keep that to the first file of a process.

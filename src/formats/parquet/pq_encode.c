@@ -29,6 +29,15 @@ static inline uint8_t *put_varint_raw(uint8_t *o, uint64_t v)
     return o;
 }
 
+/* Four values of bw bits side by side, LSB first (4 * bw <= 64). The
+ * packers below are written out for one group of 8 rather than looped
+ * per value: with a run-time bw, a per-value loop costs a loop test and
+ * a wide variable shift for each value. */
+static inline uint64_t pack4(uint64_t a, uint64_t b, uint64_t c, uint64_t d, int bw)
+{
+    return a | b << bw | c << (2 * bw) | d << (3 * bw);
+}
+
 /* Length of the run of equal bytes starting at v[i] (>= 1). */
 static inline size_t run_u8(const uint8_t *v, size_t i, size_t n)
 {
@@ -81,9 +90,8 @@ sl_err_t sl_pq_rle_encode_u8(const uint8_t *v, size_t n, int bw, sl_buf *out)
                 memcpy(pad, s, n - (start + g * 8));
                 s = pad;
             }
-            uint64_t acc = 0;
-            for (int k = 0; k < 8; k++)
-                acc |= (uint64_t)s[k] << (k * bw);
+            uint64_t acc = pack4(s[0], s[1], s[2], s[3], bw) | pack4(s[4], s[5], s[6], s[7], bw)
+                                                                   << (4 * bw);
             memcpy(o, &acc, 8); /* bound has >= 8 bytes of slack */
             o += bw;
         }
@@ -105,7 +113,8 @@ static inline int run8_u32(const uint32_t *v, size_t i, size_t n)
 {
     if (i + 8 > n) return 0;
     uint32_t x = v[i], d = 0;
-    for (int k = 1; k < 8; k++)
+    if (v[i + 1] != x) return 0; /* the usual answer in bit-packed stretches */
+    for (int k = 2; k < 8; k++)
         d |= v[i + k] ^ x;
     return d == 0;
 }
@@ -140,9 +149,9 @@ sl_err_t sl_pq_rle_encode_u32(const uint32_t *v, size_t n, int bw, sl_buf *out)
                 s = pad;
             }
             if (bw <= 16) { /* the whole group in one accumulator (the bound has slack) */
-                unsigned __int128 acc = 0;
-                for (int k = 0; k < 8; k++)
-                    acc |= (unsigned __int128)s[k] << (k * bw);
+                unsigned __int128 acc = pack4(s[0], s[1], s[2], s[3], bw) |
+                                        (unsigned __int128)pack4(s[4], s[5], s[6], s[7], bw)
+                                            << (4 * bw);
                 memcpy(o, &acc, 16);
                 o += bw;
                 continue;
@@ -175,8 +184,32 @@ static inline uint64_t mix64(uint64_t h)
     return h;
 }
 
+/* Exact key of a value of n <= 7 bytes: its bytes as a little-endian
+ * integer (two overlapping loads; for n <= 3, bytes 0, n/2 and n-1 cover
+ * all of them), OR-ed with n << 56. Distinct values have distinct keys. */
+static inline uint64_t short_key(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        k = a | (uint64_t)b << ((n - 4) * 8);
+    } else if (n) {
+        k = p[0] | (uint64_t)p[n / 2] << (n / 2 * 8) | (uint64_t)p[n - 1] << ((n - 1) * 8);
+    }
+    return k | (uint64_t)n << 56;
+}
+
+static inline uint64_t hash_fixed(uint64_t x)
+{
+    return mix64(x * HASH_K1);
+}
+
+/* Short values hash their exact key (so lookup and rehash agree). */
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
+    if (n < 8) return hash_fixed(short_key(p, n));
     uint64_t h = HASH_K1 ^ ((uint64_t)n * HASH_K2);
     while (n >= 8) {
         uint64_t w;
@@ -186,22 +219,14 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
         p += 8;
         n -= 8;
     }
-    if (n) { /* 1..7 bytes: two overlapping fixed-size loads, no memcpy call */
-        uint64_t w;
-        if (n >= 4) {
-            uint32_t a, b;
-            memcpy(&a, p, 4);
-            memcpy(&b, p + n - 4, 4);
-            w = (uint64_t)a << 32 | b;
-        } else {
-            w = (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1];
-        }
-        h = (h ^ w) * HASH_K1;
+    if (n) { /* a 1..7 byte tail */
+        h = (h ^ short_key(p, n)) * HASH_K1;
     }
     return mix64(h);
 }
 
-/* Equal byte strings of the same length n: word compares for short ones. */
+/* Equal byte strings of the same length n >= 8 (shorter ones compare
+ * their keys): word compares up to 32 bytes. */
 static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 {
     if (n >= 8 && n <= 32) { /* words from the front, one overlapping word at the end */
@@ -215,22 +240,12 @@ static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
         memcpy(&y, b + n - 8, 8);
         return (d | (x ^ y)) == 0;
     }
-    if (n < 8) {
-        for (size_t i = 0; i < n; i++)
-            if (a[i] != b[i]) return 0;
-        return 1;
-    }
     return memcmp(a, b, n) == 0;
 }
 
 uint64_t sl_pq_hash_bytes(const uint8_t *p, size_t n)
 {
     return hash_bytes(p, n);
-}
-
-static inline uint64_t hash_fixed(uint64_t x)
-{
-    return mix64(x * HASH_K1);
 }
 
 /* ---- dictionary ---- */
@@ -254,6 +269,7 @@ void sl_pq_dict_free(sl_pq_dict *d)
     free(d->tag);
     free(d->off);
     free(d->mark);
+    free(d->key);
     sl_buf_free(&d->vals);
     int w = d->width;
     sl_pq_dict_init(d, w);
@@ -323,6 +339,9 @@ static sl_err_t dict_grow_entries(sl_pq_dict *d)
     uint32_t *mark = realloc(d->mark, (size_t)ncap * sizeof *mark);
     if (!mark) return SL_ERR_NOMEM;
     d->mark = mark;
+    uint64_t *key = realloc(d->key, (size_t)ncap * sizeof *key);
+    if (!key) return SL_ERR_NOMEM;
+    d->key = key;
     d->ent_cap = ncap;
     return SL_OK;
 }
@@ -379,21 +398,34 @@ sl_err_t sl_pq_dict_map_bytes(sl_pq_dict *d, const uint8_t *base, const uint32_t
     for (size_t j = 0; j < n; j++) {
         const uint8_t *p = base + off[j];
         uint32_t len = off[j + 1] - off[j];
-        uint64_t h = hash_bytes(p, len);
-        uint32_t tg = (uint32_t)h, mask = d->cap - 1;
-        uint32_t i = (uint32_t)(h >> d->shift), e;
-        for (;;) {
-            uint32_t s = d->slot[i];
-            if (!s) break;
-            if (d->tag[i] == tg) {
-                uint32_t el;
-                const uint8_t *ep = sl_pq_dict_bytes(d, s - 1, &el);
-                if (el == len && same_bytes(ep, p, len)) {
+        uint64_t h, k = SL_PQ_NO_KEY;
+        uint32_t mask = d->cap - 1, i, e;
+        if (len < 8) { /* one integer compare per probe */
+            k = short_key(p, len);
+            h = hash_fixed(k);
+            for (i = (uint32_t)(h >> d->shift);; i = (i + 1) & mask) {
+                uint32_t s = d->slot[i];
+                if (!s) break;
+                if (d->key[s - 1] == k) {
                     e = s - 1;
                     goto found;
                 }
             }
-            i = (i + 1) & mask;
+        } else {
+            h = hash_bytes(p, len);
+            uint32_t tg = (uint32_t)h;
+            for (i = (uint32_t)(h >> d->shift);; i = (i + 1) & mask) {
+                uint32_t s = d->slot[i];
+                if (!s) break;
+                if (d->tag[i] == tg) {
+                    uint32_t el;
+                    const uint8_t *ep = sl_pq_dict_bytes(d, s - 1, &el);
+                    if (el == len && same_bytes(ep, p, len)) {
+                        e = s - 1;
+                        goto found;
+                    }
+                }
+            }
         }
         if (SL_UNLIKELY((size_t)d->n * 2 >= d->cap)) {
             if ((rc = dict_grow(d))) goto out;
@@ -413,9 +445,10 @@ sl_err_t sl_pq_dict_map_bytes(sl_pq_dict *d, const uint8_t *base, const uint32_t
         e = d->n;
         d->off[e] = (uint32_t)d->vals.len + 4;
         d->mark[e] = 0;
+        d->key[e] = k;
         d->vals.len += 4 + (size_t)len;
         d->slot[i] = ++d->n;
-        d->tag[i] = tg;
+        d->tag[i] = (uint32_t)h;
     found:
         idx[j] = e;
         if (d->mark[e] != page_no) {

@@ -20,7 +20,11 @@
  * distinct entries: the file must give back the exact bits). Byte arrays
  * are hashed with a word-at-a-time multiply-xorshift hash; each slot keeps
  * 32 hash bits so almost every mismatch is rejected without touching the
- * bytes. Hashing is not keyed: a hostile input can make a chunk's lookups
+ * bytes. Byte arrays of at most 7 bytes (enum names, short codes, map keys:
+ * most dictionary lookups) are first turned into one exact 64-bit key
+ * (bytes LE, length in the top byte), kept per entry in `key`: their
+ * lookup hashes and compares one integer, with no length check, tag or
+ * byte loop. Hashing is not keyed: a hostile input can make a chunk's lookups
  * slow (probe chains), never wrong or unbounded, and the dictionary is
  * abandoned when it grows past dict_max_bytes anyway.
  *
@@ -53,6 +57,10 @@ static inline size_t sl_pq_rle_bound(size_t n, int bw)
     return (n / 8 + 2) * (5 + 4) + (n + 7) / 8 * (size_t)bw + 16;
 }
 
+/* Key of byte-array entries longer than 7 bytes: its top byte (0xFF) is
+ * no short key's length, so it never matches one. */
+#define SL_PQ_NO_KEY UINT64_MAX
+
 typedef struct sl_pq_dict {
     uint32_t *slot; /* cap slots: 0 empty, else entry index + 1 */
     uint32_t *tag;  /* byte arrays: 32 hash bits per slot */
@@ -63,6 +71,7 @@ typedef struct sl_pq_dict {
     sl_buf vals;    /* PLAIN encoding of the entries: the dictionary page body */
     uint32_t *off;  /* byte arrays: entry i is vals.p[off[i] .. off[i] + len), len LE at off[i]-4 */
     uint32_t *mark; /* byte arrays: last page number that used entry i */
+    uint64_t *key;  /* byte arrays: exact key of entry i if <= 7 bytes, else SL_PQ_NO_KEY */
     uint32_t ent_cap;
 } sl_pq_dict;
 
