@@ -6,4 +6,10 @@ int sl_cmd_convert(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_gen(int argc, char **argv);
 
+#include <signal.h>
+
+/* Set by SIGINT/SIGTERM once sl_cli_trap_signals ran (signals.c). */
+extern volatile sig_atomic_t sl_cli_stop;
+void sl_cli_trap_signals(void);
+
 #endif

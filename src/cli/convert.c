@@ -14,7 +14,8 @@
  *                {"input","record","offset","reason","raw_base64"}, so they
  *                can be fixed and converted again.
  * A decoder leaves the batch untouched on error, so a bad record never
- * leaves half a row behind.
+ * leaves half a row behind. SIGINT/SIGTERM abandon the run the same way as
+ * an error: the temporary output is removed, exit status 130.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -326,6 +327,7 @@ static sl_err_t run(convert_run *r, sl_error *err)
                              o->informat == IN_PB ? SL_FRAME_VARINT : SL_FRAME_LINES, 0, 0, err)))
         return rc;
     r->in_open = 1;
+    r->in.stop = &sl_cli_stop;
     if ((rc = sl_atomic_open(&r->out, o->output, err))) return rc;
     r->out_open = 1;
     if (o->bad == BAD_DEAD_LETTER) {
@@ -336,6 +338,9 @@ static sl_err_t run(convert_run *r, sl_error *err)
 
     sl_frame fr;
     while ((rc = sl_framer_next(&r->in, &fr, err)) == SL_OK) {
+        if (SL_UNLIKELY(sl_cli_stop))
+            return sl_error_set(err, SL_ERR_IO, "interrupted by signal %d at record %llu",
+                                (int)sl_cli_stop, (unsigned long long)fr.index);
         if (o->informat == IN_JSONL) { /* blank lines separate nothing */
             size_t k = 0;
             while (k < fr.len && (fr.p[k] == ' ' || fr.p[k] == '\t'))
@@ -398,6 +403,7 @@ int sl_cmd_convert(int argc, char **argv)
     int prc = parse_args(&r.o, argc, argv);
     if (prc) return prc < 0 ? 0 : prc;
 
+    sl_cli_trap_signals();
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sl_error err;
@@ -415,7 +421,7 @@ int sl_cmd_convert(int argc, char **argv)
                             "--bad-records skip or --bad-records dead-letter FILE\n");
         else
             fprintf(stderr, "sluice convert: no output written\n");
-        return 1;
+        return sl_cli_stop ? 130 : 1;
     }
     if (!r.o.quiet) {
         char sz[32];

@@ -32,13 +32,6 @@
 
 #define SL_GEN_CHUNK ((size_t)8 << 20)
 
-static volatile sig_atomic_t sl_gen_stop;
-
-static void sl_gen_on_signal(int sig)
-{
-    sl_gen_stop = sig;
-}
-
 static void sl_gen_usage(FILE *f)
 {
     sl_playgen_opts d;
@@ -79,7 +72,7 @@ static sl_err_t sl_gen_fd_write(sl_ostream *s, const void *p, size_t n, sl_error
     size_t done = 0;
     while (done < n) {
         ssize_t w = write(STDOUT_FILENO, c + done, n - done);
-        if (w < 0 && errno == EINTR && !sl_gen_stop) continue;
+        if (w < 0 && errno == EINTR && !sl_cli_stop) continue;
         if (w <= 0) {
             s->failed = sl_error_errno(err, w < 0 ? errno : EIO, "%s: write at byte %llu", s->name,
                                        (unsigned long long)(s->pos + done));
@@ -235,8 +228,8 @@ static sl_err_t sl_gen_run(const sl_gen_args *a, sl_ostream *os, sl_error *err)
             sl_error_set(err, rc, "event %llu: %s", (unsigned long long)g.i, sl_err_text(rc));
             goto fail;
         }
-        if (sl_gen_stop) {
-            rc = sl_error_set(err, SL_ERR_IO, "interrupted by signal %d", (int)sl_gen_stop);
+        if (sl_cli_stop) {
+            rc = sl_error_set(err, SL_ERR_IO, "interrupted by signal %d", (int)sl_cli_stop);
             goto fail;
         }
         if (b.len) {
@@ -259,13 +252,7 @@ int sl_cmd_gen(int argc, char **argv)
     int done, st = sl_gen_parse(argc, argv, &a, &done);
     if (st || done) return st;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = sl_gen_on_signal; /* no SA_RESTART: a blocked write returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGXFSZ, SIG_IGN);
+    sl_cli_trap_signals();
 
     sl_error err;
     sl_error_clear(&err);
@@ -321,9 +308,9 @@ fail:
         sl_ostream_destroy(os);
     fprintf(stderr, "sluice gen: %s: %s%s\n", to_stdout ? "standard output" : a.output, err.msg,
             to_stdout ? ""
-            : rc == SL_ERR_IO && !sl_gen_stop
+            : rc == SL_ERR_IO && !sl_cli_stop
                 ? " (nothing was written under that name; check that the directory exists, is "
                   "writable and has free space)"
                 : " (nothing was written under that name)");
-    return sl_gen_stop ? 130 : 1;
+    return sl_cli_stop ? 130 : 1;
 }

@@ -90,6 +90,11 @@ static long long fill(sl_framer *f, size_t need, sl_error *err)
         }
         ssize_t n = read(f->fd, f->buf + f->end, f->cap - f->end);
         if (n < 0) {
+            if (errno == EINTR && f->stop && *f->stop) {
+                sl_error_set(err, SL_ERR_IO, "input %s: interrupted by signal %d at byte %llu",
+                             f->name, (int)*f->stop, (unsigned long long)(f->buf_off + f->end));
+                return -1;
+            }
             if (errno == EINTR) continue;
             sl_error_errno(err, errno, "input %s: read failed at byte %llu", f->name,
                            (unsigned long long)(f->buf_off + f->end));

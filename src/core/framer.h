@@ -20,6 +20,7 @@
 #ifndef SL_CORE_FRAMER_H
 #define SL_CORE_FRAMER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -41,6 +42,10 @@ typedef struct sl_framer {
     uint64_t buf_off; /* file offset of buf[0] */
     uint64_t index;   /* index of the next record */
     int eof;
+    /* Optional: when set and nonzero, a read(2) interrupted by a signal
+     * ends the framer with SL_ERR_IO instead of being retried, so a
+     * command blocked on a pipe still stops on SIGINT/SIGTERM. */
+    const volatile sig_atomic_t *stop;
 } sl_framer;
 
 typedef struct sl_frame {

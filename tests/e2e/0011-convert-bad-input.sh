@@ -92,6 +92,21 @@ fi
 grep -q "record 0 at byte 0: " "$T/t.err" || fail "delimited: $(cat "$T/t.err")"
 no_leftovers delimited
 
+# SIGTERM mid-run, the input a pipe that stalls: exit 130, nothing left.
+mkfifo "$T/stall.fifo"
+{ cat "$T/ev.pb" "$T/ev.pb"; exec sleep 20; } > "$T/stall.fifo" 2>/dev/null &
+feeder=$!
+"$SLUICE" convert --schema "$PROTO" --message bench.PlayEvent --input-format pb-delimited \
+  --input "$T/stall.fifo" --output "$T/out/sig.parquet" 2> "$T/sig.err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+st=0; wait $pid || st=$?
+kill $feeder 2>/dev/null || true
+[ "$st" = 130 ] || fail "SIGTERM: exit status $st, expected 130: $(cat "$T/sig.err")"
+grep -q "interrupted by signal" "$T/sig.err" || fail "SIGTERM: $(cat "$T/sig.err")"
+no_leftovers sigterm
+
 # Bad invocations: each error names the culprit and says what to do.
 expect_err() { # WANT-REGEX CMD...
   local want=$1; shift
