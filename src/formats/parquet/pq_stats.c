@@ -144,6 +144,31 @@ sl_err_t sl_pq_acc_bytes(sl_pq_acc *a, const uint8_t *p, size_t len)
     return SL_OK;
 }
 
+/* Batch form for PLAIN byte-array slices: the slice's own min and max are
+ * found by pointer (no copies, no per-value call), then folded into the
+ * accumulator once each. Same result as folding value by value, since
+ * min/max do not depend on order; saves the copy a rising column (ids,
+ * timestamps as text) used to pay on every value. */
+sl_err_t sl_pq_acc_bytes_offs(sl_pq_acc *a, const uint8_t *base, const uint32_t *off, size_t n)
+{
+    if (n == 0) return SL_OK;
+    const uint8_t *minp = base + off[0], *maxp = minp;
+    size_t minl = off[1] - off[0], maxl = minl;
+    for (size_t j = 1; j < n; j++) {
+        const uint8_t *p = base + off[j];
+        size_t len = off[j + 1] - off[j];
+        if (bytes_cmp(p, len, maxp, maxl) > 0) {
+            maxp = p;
+            maxl = len;
+        } else if (bytes_cmp(p, len, minp, minl) < 0) {
+            minp = p;
+            minl = len;
+        }
+    }
+    if (sl_pq_acc_bytes(a, minp, minl)) return SL_ERR_NOMEM;
+    return sl_pq_acc_bytes(a, maxp, maxl);
+}
+
 sl_err_t sl_pq_acc_merge(sl_pq_acc *dst, const sl_pq_acc *src, sl_pq_sort_t k)
 {
     dst->nulls += src->nulls;

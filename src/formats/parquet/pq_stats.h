@@ -64,6 +64,9 @@ void sl_pq_acc_free(sl_pq_acc *a);
 void sl_pq_acc_fixed(sl_pq_acc *a, sl_pq_sort_t k, const uint8_t *vals, size_t n);
 /* Fold one byte array. SL_ERR_NOMEM leaves the accumulator valid. */
 sl_err_t sl_pq_acc_bytes(sl_pq_acc *a, const uint8_t *p, size_t len) SL_MUST_CHECK;
+/* Fold n byte arrays base[off[j]..off[j+1]) (offsets already validated). */
+sl_err_t sl_pq_acc_bytes_offs(sl_pq_acc *a, const uint8_t *base, const uint32_t *off,
+                              size_t n) SL_MUST_CHECK;
 /* Fold src into dst (page into chunk). */
 sl_err_t sl_pq_acc_merge(sl_pq_acc *dst, const sl_pq_acc *src, sl_pq_sort_t k) SL_MUST_CHECK;
 /* Fill out (null_count, nan_count, bounds, exactness) from a. */
