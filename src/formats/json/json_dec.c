@@ -91,12 +91,6 @@ static sl_err_t conv_int(sl_jp *j, int type, const sl_jtok *t, sl_val *v)
     return SL_OK;
 }
 
-static int text_is(const uint8_t *s, size_t n, const char *lit)
-{
-    size_t k = strlen(lit);
-    return n == k && memcmp(s, lit, k) == 0;
-}
-
 static sl_err_t conv_float(sl_jp *j, int type, const sl_jtok *t, sl_val *v)
 {
     double d;
@@ -110,13 +104,7 @@ static sl_err_t conv_float(sl_jp *j, int type, const sl_jtok *t, sl_val *v)
         int is_int;
         sl_err_t e = sl_jp_str(j, t, &s, &n);
         if (e) return e;
-        if (text_is(s, n, "NaN")) {
-            d = NAN;
-        } else if (text_is(s, n, "Infinity")) {
-            d = INFINITY;
-        } else if (text_is(s, n, "-Infinity")) {
-            d = -INFINITY;
-        } else {
+        if (!sl_json_float_name(s, n, &d)) {
             if (!n || sl_json_num_scan(s, s + n, &is_int) != n)
                 return sl_jp_fail_tok(j, t, "expected a number (%s)", sl_pb_type_name(type));
             if (sl_json_double_text(s, n, &d))
@@ -233,9 +221,9 @@ static sl_err_t conv_key(sl_jp *j, const sl_plan_field *kf, const sl_jtok *t, co
         v->s.len = (uint32_t)n;
         return SL_OK;
     case SL_PB_BOOL:
-        if (text_is(s, n, "true"))
+        if (sl_json_text_is(s, n, "true"))
             v->u = 1;
-        else if (text_is(s, n, "false"))
+        else if (sl_json_text_is(s, n, "false"))
             v->u = 0;
         else
             return sl_jp_fail_tok(j, t, "map key: expected \"true\" or \"false\"");

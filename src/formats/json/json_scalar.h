@@ -173,6 +173,28 @@ static SL_JSON_NOINLINE SL_JSON_UNUSED int sl_json_double_slow(const uint8_t *p,
     return 0;
 }
 
+/* 1 when s[0..n) is exactly the C string lit. */
+static inline int sl_json_text_is(const uint8_t *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    return n == k && memcmp(s, lit, k) == 0;
+}
+
+/* protobuf's names for the special floats ("NaN", "Infinity", "-Infinity"):
+ * 1 and *d set when s is one of them, else 0. */
+static inline int sl_json_float_name(const uint8_t *s, size_t n, double *d)
+{
+    if (sl_json_text_is(s, n, "NaN"))
+        *d = NAN;
+    else if (sl_json_text_is(s, n, "Infinity"))
+        *d = INFINITY;
+    else if (sl_json_text_is(s, n, "-Infinity"))
+        *d = -INFINITY;
+    else
+        return 0;
+    return 1;
+}
+
 /* Text that sl_json_num_scan accepted, to the nearest double (overflow
  * gives +-inf; the caller decides). Returns -1 only when the text is longer
  * than SL_JSON_NUM_MAX. */

@@ -62,12 +62,6 @@ static sl_err_t col_fail(sl_error *err, sl_err_t code, int col, const sl_plan_fi
                         shown, n > 40 ? "..." : "");
 }
 
-static int text_is(const uint8_t *s, size_t n, const char *lit)
-{
-    size_t k = strlen(lit);
-    return n == k && memcmp(s, lit, k) == 0;
-}
-
 static int enum_has(const sl_pb_enum *e, int64_t num)
 {
     for (int32_t i = 0; i < e->n_values; i++)
@@ -86,9 +80,9 @@ static sl_err_t convert(int col, const sl_plan_field *f, const uint8_t *s, size_
     int32_t num;
     switch (f->type) {
     case SL_PB_BOOL:
-        if (text_is(s, n, "true") || text_is(s, n, "1"))
+        if (sl_json_text_is(s, n, "true") || sl_json_text_is(s, n, "1"))
             v->u = 1;
-        else if (text_is(s, n, "false") || text_is(s, n, "0"))
+        else if (sl_json_text_is(s, n, "false") || sl_json_text_is(s, n, "0"))
             v->u = 0;
         else
             return col_fail(err, SL_ERR_CORRUPT, col, f, s, n, "expected true, false, 1 or 0");
@@ -106,13 +100,7 @@ static sl_err_t convert(int col, const sl_plan_field *f, const uint8_t *s, size_
         return SL_OK;
     case SL_PB_FLOAT:
     case SL_PB_DOUBLE:
-        if (text_is(s, n, "NaN")) {
-            d = NAN;
-        } else if (text_is(s, n, "Infinity")) {
-            d = INFINITY;
-        } else if (text_is(s, n, "-Infinity")) {
-            d = -INFINITY;
-        } else {
+        if (!sl_json_float_name(s, n, &d)) {
             snprintf(what, sizeof what, "expected a number (%s)", sl_pb_type_name(f->type));
             if (!n || sl_json_num_scan(s, s + n, &is_int) != n || sl_json_double_text(s, n, &d))
                 return col_fail(err, SL_ERR_CORRUPT, col, f, s, n, what);
