@@ -1,6 +1,6 @@
 /* main.c - the sluice command line: dispatch to subcommands.
  *
- * Each subcommand lives in its own file (convert.c, inspect.c, gen.c) and
+ * Each subcommand lives in its own file (convert.c, inspect.c, gen.c, run.c, ...) and
  * exposes `int sl_cmd_NAME(int argc, char **argv)` returning the process
  * exit status: 0 success, 1 failure (with a message on stderr naming what
  * failed and what to do), 2 usage error.
@@ -18,7 +18,10 @@ static const struct {
     {"convert", sl_cmd_convert, "one-shot: protobuf/JSON/text file -> Parquet"},
     {"inspect", sl_cmd_inspect,
      "schema, row groups, column chunks and statistics of a Parquet file"},
-    {"gen", sl_cmd_gen, "synthetic PlayEvents (the benchmark workload) to a file"},
+    {"gen", sl_cmd_gen, "synthetic PlayEvents (the benchmark workload) to a file or a topic"},
+    {"run", sl_cmd_run, "run a pipeline until stopped (SIGTERM: checkpoint, then exit)"},
+    {"dev-kafka", sl_cmd_dev_kafka, "local Kafka-protocol cluster for development and tests"},
+    {"config-doc", sl_cmd_config_doc, "the pipeline file reference; --check FILE validates one"},
 };
 
 static void usage(FILE *f)

@@ -377,7 +377,9 @@ static void rollback(sl_rec *r, sl_batch *b)
 
 sl_err_t sl_rec_emit(sl_rec *r, sl_batch *b, sl_error *err)
 {
-    if (b->ncols != r->p->schema.n_leaves)
+    /* Extra trailing columns (the pipeline's metadata columns) are the
+     * caller's to fill after a successful emit. */
+    if (b->ncols < r->p->schema.n_leaves)
         return sl_error_set(err, SL_ERR_INVALID, "emit: batch is not of the plan's schema");
     emitter e = {r, r->p, b->cols, err, b};
     r->m_top = 0;

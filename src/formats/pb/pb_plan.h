@@ -128,9 +128,39 @@ void sl_rec_clear(sl_rec *r, int32_t frame, int32_t field);
  * on NOMEM or past the per-record bound. */
 uint8_t *sl_rec_scratch(sl_rec *r, size_t n);
 
-/* Shred the record into b (b->nrows is incremented). On error (missing
- * proto2 required field, NOMEM) the batch is left exactly as before. */
+/* Shred the record into b (b->nrows is incremented). b's schema is the
+ * plan's, optionally followed by extra top-level leaves after the plan's
+ * last one (metadata columns), which the caller fills after a successful
+ * emit. On error (missing proto2 required field, NOMEM) the batch is left
+ * exactly as before. */
 sl_err_t sl_rec_emit(sl_rec *r, sl_batch *b, sl_error *err) SL_MUST_CHECK;
+
+/* ---- reading a parsed record back (routing, event time, filters) ---- */
+
+/* A dotted path of non-repeated fields from the root ("client.platform"),
+ * resolved once against the plan. Map and repeated fields cannot be on a
+ * path (a filter or a route compares one value). */
+#define SL_PATH_MAX_DEPTH 16
+typedef struct sl_path {
+    int32_t n;
+    int32_t msg[SL_PATH_MAX_DEPTH];   /* plan message of step i */
+    int32_t field[SL_PATH_MAX_DEPTH]; /* field index in msg[i] */
+    const sl_plan_field *leaf;        /* the last field */
+} sl_path;
+
+/* Resolve `dotted` (proto or JSON names). Errors say which step is unknown,
+ * repeated or not a message. The leaf may be a message (tested for null
+ * only) or a scalar. */
+sl_err_t sl_path_resolve(sl_path *out, const sl_plan *p, const char *dotted,
+                         sl_error *err) SL_MUST_CHECK;
+
+/* Value of a path in the record being parsed (after sl_*_parse, before the
+ * next sl_rec_begin), with protobuf's presence rules:
+ *   1  set: *v holds it (strings point into the input or scratch);
+ *   0  absent, no presence (proto3 implicit scalar): *v holds the default;
+ *  -1  null: absent presence field, or an ancestor message absent.
+ * A message leaf yields 1 (present) or -1. Enums give their number in v->i. */
+int sl_path_get(const sl_rec *r, const sl_path *path, sl_val *v);
 
 /* ---- protobuf wire format ---- */
 

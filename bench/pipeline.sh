@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# bench/pipeline.sh: `sluice run` (Kafka -> Parquet zstd, 2 workers) next to
+# its two parts, measured in the same run on the same events:
+#   - transport: kcat consuming every event of the topic from the same
+#     broker (librdkafka's own consumer, output to /dev/null);
+#   - encoding: `sluice convert` of the same events to Parquet zstd, two
+#     processes at once (= the pipeline's 2 workers).
+# Goal (issue 3): the pipeline reaches >= 0.8 of the lower of the two.
+#
+#   BENCH_PIPE_COUNT=400000  events (32 partitions; dev-kafka keeps ~5 MiB per partition)
+#   BENCH_RUNS=3             runs; medians are reported
+# The pipeline's figure is its own: records / (last record - first record),
+# printed by `sluice run` at exit, so the consumer-group join before the first
+# record is not counted; kcat's time is the whole command (it joins no group).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+S=$(pwd)/${SLUICE:-build/sluice}
+N=${BENCH_PIPE_COUNT:-400000}
+RUNS=${BENCH_RUNS:-3}
+W=$(pwd)/bench-out/pipeline
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$S" ] || die "$S not found: run 'make' first"
+command -v kcat >/dev/null || die "kcat not found: run 'scripts/deps.sh bench'"
+rm -rf "$W" && mkdir -p "$W"
+export SLUICE="$S" SL_TMP="$W"
+source tests/tools/devkafka.sh
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+"$S" gen --count "$N" --seed 1 --output "$W/events.pb" --quiet
+cp bench/play_event.proto "$W/"
+for ((r = 1; r <= RUNS; r++)); do
+  devkafka_start --topic events:32
+  "$S" gen --count "$N" --seed 1 --brokers "$BROKERS" --topic events --quiet
+  # transport: kcat
+  t0=$(now)
+  got=$(kcat -C -b "$BROKERS" -t events -o beginning -e -q -f 'x\n' | wc -l)
+  t1=$(now)
+  [ "$got" = "$N" ] || die "kcat read $got of $N events (dev-kafka dropped some: lower BENCH_PIPE_COUNT)"
+  echo "$N $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}' >> "$W/kcat"
+  # the pipeline
+  rm -rf "$W/state" "$W/lake"
+  cat > "$W/p.yaml" <<YAML
+pipeline: bench
+state_dir: ./state
+checkpoint: { interval: 10s }
+workers: 2
+source: { kind: kafka, brokers: "$BROKERS", topics: [events] }
+schemas: [./play_event.proto]
+streams:
+  - name: play
+    message: bench.PlayEvent
+    event_time: { field: event_time_ms }
+    outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}", compression: zstd } ]
+YAML
+  (cd "$W" && /usr/bin/time -f '%M' -o "$W/rss.$r" "$S" run p.yaml --stop-when-idle 2s) 2> "$W/run.$r.log"
+  line=$(grep "this run:" "$W/run.$r.log") || { cat "$W/run.$r.log"; die "no summary from sluice run"; }
+  echo "$line" | sed -E 's/.*\(([0-9]+) records\/s\).*/\1/' >> "$W/pipe"
+  echo "$line" | grep -q "$N records in, $N written" || die "pipeline wrote other than $N: $line"
+  tail -1 "$W/rss.$r" >> "$W/rss"
+  devkafka_stop
+  # encoding: two converts at once
+  t0=$(now)
+  for k in 1 2; do
+    "$S" convert --schema bench/play_event.proto --message bench.PlayEvent --input-format pb-delimited \
+      --input "$W/events.pb" --output "$W/conv$k.parquet" --compression zstd --quiet &
+  done
+  wait
+  t1=$(now)
+  echo "$N $t0 $t1" | awk '{printf "%.0f\n", 2 * $1 / ($3 - $2)}' >> "$W/conv"
+done
+P=$(median < "$W/pipe"); K=$(median < "$W/kcat"); C=$(median < "$W/conv"); R=$(median < "$W/rss")
+low=$(( K < C ? K : C ))
+{
+  echo "| $N events, 32 partitions, median of $RUNS | records/s |"
+  echo "|---|---:|"
+  echo "| sluice run (Kafka -> Parquet zstd, 2 workers) | $P |"
+  echo "| kcat, the same topic (transport alone) | $K |"
+  echo "| sluice convert x 2 processes (encoding alone) | $C |"
+  echo "| pipeline / lower of the two (goal >= 0.8) | $(awk -v p="$P" -v l="$low" 'BEGIN {printf "%.2f", p / l}') |"
+  echo "| pipeline peak RSS | $((R / 1024)) MiB |"
+  echo
+  echo "runs: pipeline $(paste -sd' ' "$W/pipe"); kcat $(paste -sd' ' "$W/kcat"); convert x2 $(paste -sd' ' "$W/conv")"
+} | tee "$W/results.md"

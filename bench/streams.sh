@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/streams.sh: checkpoints of a pipeline with many streams (issue 3:
+# "200 streams x 2 open hours: a checkpoint completes in under 1 s and
+# pauses ingestion for under 100 ms; RSS stays under 512 MiB").
+#
+# 200 streams routed by log_id, events spread over two hours, produced into
+# dev-kafka at a steady rate while the pipeline consumes them with 2 workers
+# and a checkpoint every 2 s, so every checkpoint closes up to 200 x 2 x 2
+# part files. `sluice run --progress` logs each checkpoint's duration and
+# the longest hand-over pause of any worker; this prints their median and
+# maximum over the checkpoints that published files, and the peak RSS.
+#   BENCH_STREAMS=200 BENCH_RATE=20000 BENCH_SECONDS=20
+set -euo pipefail
+cd "$(dirname "$0")/.."
+S=$(pwd)/${SLUICE:-build/sluice}
+K=${BENCH_STREAMS:-200}
+RATE=${BENCH_RATE:-20000}
+SECS=${BENCH_SECONDS:-20}
+W=$(pwd)/bench-out/streams
+rm -rf "$W" && mkdir -p "$W"
+export SLUICE="$S" SL_TMP="$W"
+source tests/tools/devkafka.sh
+devkafka_start --topic events:16
+cp bench/play_event.proto "$W/"
+{
+  cat <<YAML
+pipeline: streams
+state_dir: ./state
+checkpoint: { interval: 2s }
+workers: 2
+source: { kind: kafka, brokers: "$BROKERS", topics: [events] }
+schemas: [./play_event.proto]
+streams:
+YAML
+  for ((i = 0; i < K; i++)); do
+    printf '  - { name: s%03d, route: { field: log_id, equals: "%06d" }, message: bench.PlayEvent, event_time: { field: event_time_ms }, outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" } ] }\n' $i $((1000 + i))
+  done
+} > "$W/p.yaml"
+(cd "$W" && exec /usr/bin/time -f '%M' -o "$W/rss" "$S" run p.yaml --progress --stop-when-idle 3s) 2> "$W/run.log" &
+pid=$!
+sleep 3
+"$S" gen --count $((RATE * SECS)) --streams "$K" --span-s 7200 --rate "$RATE" --brokers "$BROKERS" --topic events --quiet
+wait $pid || { tail "$W/run.log"; exit 1; }
+grep -E "checkpoint [0-9]+: [0-9]+ files" "$W/run.log" | grep -v ": 0 files" |
+  sed -E 's/.*: ([0-9]+) files?, ([0-9]+) rows published in ([0-9]+) ms \(ingestion paused ([0-9.]+) ms\).*/\1 \2 \3 \4/' > "$W/ckpts"
+[ -s "$W/ckpts" ] || { tail "$W/run.log"; exit 1; }
+med() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+{
+  echo "| $K streams, 2 open hours, 2 workers, $RATE events/s | median | max | goal |"
+  echo "|---|---:|---:|---:|"
+  echo "| files per checkpoint | $(cut -d' ' -f1 "$W/ckpts" | med) | $(cut -d' ' -f1 "$W/ckpts" | sort -g | tail -1) | |"
+  echo "| checkpoint duration (ms) | $(cut -d' ' -f3 "$W/ckpts" | med) | $(cut -d' ' -f3 "$W/ckpts" | sort -g | tail -1) | < 1000 |"
+  echo "| ingestion pause at the barrier (ms) | $(cut -d' ' -f4 "$W/ckpts" | med) | $(cut -d' ' -f4 "$W/ckpts" | sort -g | tail -1) | < 100 |"
+  echo "| peak RSS (MiB) | | $(( $(tail -1 "$W/rss") / 1024 )) | < 512 |"
+  echo
+  echo "$(wc -l < "$W/ckpts") checkpoints with files; $(grep -o 'this run: .*' "$W/run.log")"
+} | tee "$W/results.md"

@@ -1,0 +1,82 @@
+/* manifest.h - checkpoint manifests: the pipeline's only source of truth.
+ *
+ * Manifest C (DESIGN.md, the checkpoint protocol) records, after every
+ * worker reached checkpoint barrier C:
+ *   - the next source position of every input partition ever seen (carried
+ *     forward, so a partition assigned elsewhere for a while keeps its
+ *     position);
+ *   - the part files to publish at C: hidden name -> final name, stream,
+ *     worker, rows, bytes.
+ * It is written atomically (temp, fsync, rename, fsync of the directory)
+ * to STATE/manifests/NNNNNNNNNNNN.manifest; the three newest are kept.
+ *
+ * The format is line-oriented text, so an operator can read it with `cat`:
+ *
+ *   sluice-manifest 1
+ *   pipeline plays
+ *   checkpoint 42
+ *   time 1764075600123
+ *   txn 1                       (only when a Kafka transaction belongs to it)
+ *   pos events 3 1200452
+ *   file 1 play 5210 183012 lake/play/dt=2026-11-25/hour=13/.sluice-plays-w1-... lake/...
+ *   end 6
+ *
+ * Strings are percent-encoded (bytes <= 0x20, '%' and >= 0x7f), and `end N`
+ * counts the lines before it: a manifest without a correct end line is
+ * rejected, never half-used. Loading refuses to fall back silently to an
+ * older manifest when the newest is damaged: that could publish data twice,
+ * so it is an error that says what to do.
+ */
+#ifndef SL_ENGINE_MANIFEST_H
+#define SL_ENGINE_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct sl_mf_pos {
+    char *topic;
+    int32_t partition;
+    int64_t offset; /* next offset to read */
+} sl_mf_pos;
+
+typedef struct sl_mf_file {
+    int32_t worker;
+    char *stream;
+    int64_t rows, bytes;
+    char *hidden, *final;
+} sl_mf_file;
+
+typedef struct sl_manifest {
+    uint64_t checkpoint; /* 0: none yet */
+    int64_t time_ms;
+    int txn; /* 1: a Kafka transaction belongs to this checkpoint (engine/kafka_out.c) */
+    sl_mf_pos *pos;
+    int32_t n_pos, cap_pos;
+    sl_mf_file *files;
+    int32_t n_files, cap_files;
+} sl_manifest;
+
+void sl_manifest_free(sl_manifest *m); /* and zero */
+void sl_manifest_clear_files(sl_manifest *m);
+
+/* Position of a partition, or -1 when the manifest has none. */
+int64_t sl_manifest_pos(const sl_manifest *m, const char *topic, int32_t partition);
+sl_err_t sl_manifest_set_pos(sl_manifest *m, const char *topic, int32_t partition,
+                             int64_t offset) SL_MUST_CHECK;
+sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream, int64_t rows,
+                              int64_t bytes, const char *hidden, const char *final) SL_MUST_CHECK;
+
+/* DIR/NNNNNNNNNNNN.SUFFIX of checkpoint c (suffix "manifest", "committed", ...). */
+void sl_manifest_path(char *out, size_t cap, const char *dir, uint64_t c, const char *suffix);
+
+/* Write manifest m->checkpoint into dir (created if missing), atomically,
+ * and delete manifests older than the three newest. */
+sl_err_t sl_manifest_write(const sl_manifest *m, const char *dir, const char *pipeline,
+                           sl_error *err) SL_MUST_CHECK;
+/* Load the newest manifest of dir into *m (zeroed when there is none). */
+sl_err_t sl_manifest_load(sl_manifest *m, const char *dir, const char *pipeline,
+                          sl_error *err) SL_MUST_CHECK;
+
+#endif

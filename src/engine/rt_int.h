@@ -1,0 +1,158 @@
+/* rt_int.h - private to the runtime (runtime.c, worker.c, closer.c): the
+ * structures shared by the coordinator, the workers and the close pool.
+ *
+ * Threads and what they own:
+ *   - the coordinator (the thread calling sl_runtime_run): the Kafka
+ *     consumer handle, rebalances, the checkpoint timer, manifests, publish;
+ *   - N workers: each owns its input partitions (forwarded librdkafka
+ *     queues), its buckets (one open file per stream and partition path),
+ *     its positions; nothing of a worker is touched by another worker;
+ *   - the close pool: finishes and fsyncs files handed over by workers
+ *     (a checkpoint barrier, an LRU or size roll), so a worker's pause at a
+ *     barrier is only the hand-over, not the encoding and fsync.
+ * Hand-over points are guarded by rt->mu; the hot path takes no lock.
+ */
+#ifndef SL_ENGINE_RT_INT_H
+#define SL_ENGINE_RT_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/buf.h"
+#include "core/col.h"
+#include "core/rows_json.h"
+#include "engine/manifest.h"
+#include "engine/pipeline.h"
+#include "engine/runtime.h"
+#include "engine/storage.h"
+#include "formats/batch/kbatch.h"
+#include "formats/parquet/pq_writer.h"
+
+typedef struct sl_rt sl_rt;
+
+/* One open output file: a stream's partition directory, in one worker. */
+typedef struct sl_bucket {
+    int32_t stream; /* -1: the dead-letter file */
+    char *dir;
+    uint32_t hash;
+    struct sl_bucket *next; /* hash chain */
+    sl_batch batch;         /* rows not yet handed to the writer (emit schema) */
+    sl_batch view;          /* output-schema view of batch (shares builders) */
+    size_t since_check;     /* rows since the last size check */
+    sl_ostream *os;
+    sl_pq_writer *pw;
+    sl_rows_json *rj;
+    sl_buf line; /* jsonl / dead letters */
+    char *hidden, *final;
+    uint64_t seq; /* unique per worker and attempt: the file names' SEQ */
+    int64_t rows;
+    uint64_t last_used;
+    uint64_t ckpt; /* checkpoint that will publish it (set when handed over) */
+    int32_t worker;
+    sl_err_t rc; /* close result */
+    sl_error err;
+    int64_t bytes;
+    struct sl_bucket *qnext; /* close queue / done list */
+} sl_bucket;
+
+typedef struct sl_part {
+    char *topic;
+    int32_t partition;
+    int64_t next; /* next offset to read, -1 unknown (nothing read, no checkpoint) */
+    int64_t snap; /* next at the last barrier (what the manifest records) */
+    int owned;    /* 0 after revocation: its messages are ignored */
+    int eof;      /* at the end of the partition */
+    int64_t eof_since_ms;
+} sl_part;
+
+typedef struct sl_worker {
+    sl_rt *rt;
+    int32_t id;
+    pthread_t th;
+    rd_kafka_queue_t *q;
+    /* partitions, guarded by rt->mu for changes (assign/revoke); the worker
+     * reads them lock-free between barriers */
+    sl_part *parts;
+    int32_t n_parts, cap_parts;
+    /* decoding */
+    sl_rec **recs;           /* per plan */
+    sl_rec **outs;           /* per plan, for streams with a script: its result */
+    struct sl_lua_etl **lua; /* per stream, NULL without a script */
+    sl_buf enc;              /* a record re-encoded for the Kafka output */
+    sl_kbatch **kbs;         /* per stream, made on first use (each stream's codec) */
+    /* buckets */
+    sl_bucket **table;
+    uint32_t table_mask;
+    int32_t n_open;
+    uint64_t tick;
+    sl_bucket *dlq;
+    uint64_t seq;
+    uint64_t done_ckpt; /* last barrier this worker passed */
+    int64_t pause_us;   /* how long it stopped ingesting at that barrier (hand-over) */
+    /* counters (read by the coordinator for progress; relaxed) */
+    atomic_llong n_in, n_out, n_filtered, n_dead, n_unrouted;
+    atomic_llong first_ms, last_ms; /* wall time of the first and last message processed */
+    char *errmsg;                   /* a fatal error, for the coordinator */
+    atomic_int failed;
+} sl_worker;
+
+struct sl_rt {
+    const sl_cfg *cfg;
+    const sl_pipeline *pl;
+    const sl_runtime_opts *opts;
+    sl_storage *st;
+    char *mf_dir;
+    char attempt[32];
+    rd_kafka_t *rk;
+    sl_worker *w;
+    int32_t nw;
+    sl_manifest mf; /* the newest committed manifest (positions carried forward) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* workers -> coordinator: barrier passed, job done */
+    uint64_t ckpt_req;        /* barrier requested (guarded by mu) */
+    atomic_ullong ckpt_req_a; /* same, read lock-free by workers */
+    atomic_int stop;          /* workers exit */
+    /* close pool */
+    pthread_t *pool;
+    int32_t n_pool;
+    sl_bucket *qhead, *qtail; /* to close */
+    sl_bucket *done;          /* closed, waiting for their manifest */
+    int32_t pending;          /* handed over, not closed yet */
+    int32_t pending_c[2];     /* the same by checkpoint parity (C and C+1 overlap) */
+    pthread_cond_t qcv;
+    int pool_stop;
+    /* kafka output (kafka_out.c) */
+    struct sl_kout *kout;
+    atomic_ullong txn_ckpt; /* the checkpoint whose transaction is open, 0 none */
+    /* status */
+    int64_t files_published, rows_published;
+    int failed; /* an error stopped this attempt */
+    sl_error fail_err;
+};
+
+/* worker.c */
+void *sl_worker_main(void *arg);
+sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err);
+void sl_worker_free(sl_worker *w);
+/* Hand every open bucket to the close pool for checkpoint `ckpt` (caller: the worker). */
+void sl_worker_roll_all(sl_worker *w, uint64_t ckpt);
+
+/* kafka_out.c */
+sl_err_t sl_kx_start(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
+void sl_kx_stop(sl_rt *rt);
+sl_err_t sl_kx_decide(sl_rt *rt, int *rolled_back, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_kx_commit(sl_rt *rt, const sl_manifest *m, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_kx_begin_next(sl_rt *rt, uint64_t c, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_kx_send(sl_worker *w, const sl_stream *st, const void *key, size_t klen,
+                    const void *val, size_t vlen, sl_error *err) SL_MUST_CHECK;
+
+/* closer.c */
+sl_err_t sl_closer_start(sl_rt *rt, int32_t threads, sl_error *err);
+void sl_closer_stop(sl_rt *rt);
+void sl_closer_submit(sl_rt *rt, sl_bucket *b); /* takes ownership */
+void sl_bucket_free(sl_bucket *b);
+/* Encode buffered rows into the bucket's file (opened on first use). */
+sl_err_t sl_bucket_drain(sl_rt *rt, sl_bucket *b, sl_error *err) SL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,654 @@
+/* runtime.c - the coordinator: Kafka consumer group, checkpoints, commit,
+ * recovery, retries (DESIGN.md, "Exactly once: the checkpoint protocol").
+ *
+ * Checkpoint C, every checkpoint.interval:
+ *   1. barrier: each worker, between two messages, hands its open files to
+ *      the close pool and snapshots its positions (next offset per
+ *      partition). Workers go on at once with new files.
+ *   2. the pool finishes the files of C (footer, fsync); the coordinator
+ *      waits for them, then writes manifest C atomically: positions (all
+ *      partitions ever seen, carried forward) and hidden -> final names.
+ *      This rename of the manifest is the commit point.
+ *   3. publish: every hidden file is renamed to its final name, the touched
+ *      directories fsynced; then the positions are committed to Kafka's
+ *      consumer group (for lag monitoring only: sluice never reads them).
+ *
+ * Recovery, at every start and after every retriable failure:
+ *   - load the newest manifest; publish its files again (idempotent: a file
+ *     already renamed is skipped; a file in neither place is lost data and
+ *     stops the pipeline with an error rather than going on silently);
+ *   - delete this pipeline's hidden files that no manifest references
+ *     (zombies of a crashed attempt), found by walking each stream's output
+ *     root and the dead-letter directory for ".sluice+PIPELINE+*.inprogress";
+ *   - assign partitions at the manifest's positions (or source.start when
+ *     a partition has none).
+ * A crash anywhere therefore either loses a checkpoint that never committed
+ * (its input is read again) or finds it committed (and finishes it): every
+ * record lands exactly once.
+ *
+ * Rebalances: on revocation the revoked partitions stop being processed,
+ * a checkpoint is taken, and only then are they released. On assignment
+ * each partition's queue is forwarded to a worker (round robin) and the
+ * consumer is assigned at the manifest positions.
+ *
+ * Failures: an I/O error of the lake (full, read-only), a failed close or
+ * publish, stops the attempt: workers stop, in-progress files are left to
+ * the zombie sweep, and the attempt is started again from the last
+ * manifest after a backoff (1 s doubling to 30 s). Nothing is lost: the
+ * input is read again from the checkpointed positions. Configuration errors
+ * and lost data are fatal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fault.h"
+#include "engine/rt_int.h"
+#include "plugins/kafka/kconf.h"
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(const sl_rt *rt, const char *fmt, ...) SL_PRINTF(2, 3);
+static void logf_(const sl_rt *rt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sluice run %s: ", rt->cfg->pipeline);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- recovery ---- */
+
+typedef struct sweep {
+    sl_rt *rt;
+    char prefix[300];
+    int removed;
+    sl_error *err;
+    sl_err_t rc;
+} sweep;
+
+static int sweep_fn(void *arg, const char *path, const char *name)
+{
+    sweep *s = arg;
+    size_t n = strlen(name), suf = strlen(".inprogress");
+    if (strncmp(name, s->prefix, strlen(s->prefix)) || n < suf ||
+        strcmp(name + n - suf, ".inprogress"))
+        return 0;
+    if ((s->rc = s->rt->st->vt->remove(s->rt->st, path, s->err))) return 1;
+    s->removed++;
+    return 0;
+}
+
+static sl_err_t publish_all(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err)
+{
+    sl_storage *st = rt->st;
+    for (int32_t i = 0; i < m->n_files; i++) {
+        const sl_mf_file *f = &m->files[i];
+        sl_err_t rc = st->vt->publish(st, f->hidden, f->final, err);
+        if (rc) {
+            if (redo && err->msg[0] && strstr(err->msg, "No such file"))
+                return sl_error_set(err, SL_ERR_CORRUPT,
+                                    "checkpoint %" PRIu64 " lists %s, but neither it nor %s "
+                                    "exists: the lake lost a committed file (deleted by hand?); "
+                                    "restore it, or remove it from the manifest to accept the loss",
+                                    m->checkpoint, f->hidden, f->final);
+            return rc;
+        }
+        sl_fault_point("ckpt.published_one");
+    }
+    /* fsync each directory once */
+    for (int32_t i = 0; i < m->n_files; i++) {
+        const char *fin = m->files[i].final;
+        const char *slash = strrchr(fin, '/');
+        size_t dl = slash ? (size_t)(slash - fin) : 0;
+        int seen = 0;
+        for (int32_t k = 0; k < i && !seen; k++) {
+            const char *o = m->files[k].final, *os = strrchr(o, '/');
+            seen = os && (size_t)(os - o) == dl && !strncmp(o, fin, dl);
+        }
+        if (seen || !dl) continue;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", (int)dl, fin);
+        sl_err_t rc = st->vt->sync_dir(st, dir, err);
+        if (rc) return rc;
+    }
+    return SL_OK;
+}
+
+static sl_err_t recover(sl_rt *rt, sl_error *err)
+{
+    sl_manifest_free(&rt->mf);
+    sl_err_t rc = sl_manifest_load(&rt->mf, rt->mf_dir, rt->cfg->pipeline, err);
+    if (rc) return rc;
+    int rolled_back = 0;
+    if ((rc = sl_kx_decide(rt, &rolled_back, err))) return rc;
+    if (rolled_back) { /* its Kafka transaction did not commit: back to C-1 */
+        sl_manifest_free(&rt->mf);
+        if ((rc = sl_manifest_load(&rt->mf, rt->mf_dir, rt->cfg->pipeline, err))) return rc;
+    }
+    if (rt->mf.checkpoint) {
+        if ((rc = publish_all(rt, &rt->mf, 1, err))) {
+            sl_error_prefix(err, "recovery: redoing the commit of checkpoint %" PRIu64,
+                            rt->mf.checkpoint);
+            return rc;
+        }
+        rt->files_published = 0;
+    }
+    sl_manifest_clear_files(&rt->mf);
+    sweep s = {rt, "", 0, err, SL_OK};
+    snprintf(s.prefix, sizeof s.prefix, ".sluice+%s+", rt->cfg->pipeline);
+    const char *roots[1024];
+    int nr = 0;
+    roots[nr++] = rt->cfg->dead_letter.path;
+    for (int32_t i = 0; i < rt->pl->n_streams && nr < 1024; i++) {
+        const char *r = rt->pl->streams[i].tpl.root;
+        if (!r) continue; /* no files output */
+        int dup = 0;
+        for (int k = 0; k < nr; k++)
+            dup |= !strcmp(roots[k], r);
+        if (r && !dup) roots[nr++] = r;
+    }
+    for (int k = 0; k < nr; k++) {
+        if ((rc = rt->st->vt->walk(rt->st, roots[k], sweep_fn, &s, err))) return rc;
+        if (s.rc) return s.rc;
+    }
+    if (rt->mf.checkpoint || s.removed)
+        logf_(rt,
+              "recovered at checkpoint %" PRIu64
+              " (%d unfinished file%s of a previous run removed)",
+              rt->mf.checkpoint, s.removed, s.removed == 1 ? "" : "s");
+    return SL_OK;
+}
+
+/* ---- checkpoints ---- */
+
+static int workers_failed(sl_rt *rt)
+{
+    for (int32_t i = 0; i < rt->nw; i++)
+        if (atomic_load(&rt->w[i].failed)) return 1;
+    return 0;
+}
+
+static sl_err_t fail_from_workers(sl_rt *rt, sl_error *err)
+{
+    for (int32_t i = 0; i < rt->nw; i++)
+        if (rt->w[i].errmsg) {
+            sl_error_set(err, SL_ERR_IO, "worker %d: %s", (int)i, rt->w[i].errmsg);
+            err->retriable = 1;
+            return SL_ERR_IO;
+        }
+    return sl_error_set(err, SL_ERR_IO, "a worker failed");
+}
+
+static void commit_offsets(sl_rt *rt)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(rt->mf.n_pos + 1);
+    int n = 0;
+    pthread_mutex_lock(&rt->mu);
+    for (int32_t w = 0; w < rt->nw; w++)
+        for (int32_t i = 0; i < rt->w[w].n_parts; i++) {
+            sl_part *p = &rt->w[w].parts[i];
+            int64_t pos = sl_manifest_pos(&rt->mf, p->topic, p->partition);
+            if (!p->owned || pos < 0) continue;
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = pos;
+            n++;
+        }
+    pthread_mutex_unlock(&rt->mu);
+    if (n) rd_kafka_commit(rt->rk, l, 1);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Take checkpoint C = last + 1 (see the top of this file). */
+static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
+{
+    int64_t t0 = mono_ms();
+    uint64_t c = rt->mf.checkpoint + 1;
+    sl_manifest m = {0};
+    sl_err_t rc = SL_OK;
+    pthread_mutex_lock(&rt->mu);
+    rt->ckpt_req = c;
+    atomic_store(&rt->ckpt_req_a, c);
+    for (int32_t i = 0; i < rt->nw; i++)
+        rd_kafka_queue_yield(rt->w[i].q);
+    for (;;) {
+        int all = 1;
+        for (int32_t i = 0; i < rt->nw; i++)
+            if (rt->w[i].done_ckpt < c) all = 0;
+        if (all && rt->pending_c[c & 1] == 0) break;
+        if (workers_failed(rt)) break;
+        pthread_cond_wait(&rt->cv, &rt->mu);
+    }
+    if (workers_failed(rt)) {
+        pthread_mutex_unlock(&rt->mu);
+        return fail_from_workers(rt, err);
+    }
+    int64_t pause_us = 0;
+    for (int32_t i = 0; i < rt->nw; i++)
+        if (rt->w[i].pause_us > pause_us) pause_us = rt->w[i].pause_us;
+    /* the manifest: carried positions, worker snapshots, closed files of C */
+    m.checkpoint = c;
+    m.time_ms = wall_ms();
+    for (int32_t i = 0; !rc && i < rt->mf.n_pos; i++)
+        rc = sl_manifest_set_pos(&m, rt->mf.pos[i].topic, rt->mf.pos[i].partition,
+                                 rt->mf.pos[i].offset);
+    for (int32_t w = 0; !rc && w < rt->nw; w++)
+        for (int32_t i = 0; !rc && i < rt->w[w].n_parts; i++) {
+            const sl_part *p = &rt->w[w].parts[i];
+            if (p->snap >= 0) rc = sl_manifest_set_pos(&m, p->topic, p->partition, p->snap);
+        }
+    sl_bucket **pp = &rt->done, *mine = NULL;
+    while (*pp) {
+        sl_bucket *b = *pp;
+        if (b->ckpt <= c) {
+            *pp = b->qnext;
+            b->qnext = mine;
+            mine = b;
+        } else
+            pp = &b->qnext;
+    }
+    pthread_mutex_unlock(&rt->mu);
+    int64_t rows = 0;
+    for (sl_bucket *b = mine; b; b = b->qnext) {
+        if (b->rc && !rc) {
+            *err = b->err;
+            err->retriable = 1;
+            rc = b->rc;
+        }
+        if (!rc && b->final) {
+            const char *sname = b->stream >= 0 ? rt->cfg->streams[b->stream].name : "_dead_letter";
+            if (sl_manifest_add_file(&m, b->worker, sname, b->rows, b->bytes, b->hidden, b->final))
+                rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+            rows += b->rows;
+        }
+    }
+    while (mine) {
+        sl_bucket *b = mine;
+        mine = b->qnext;
+        sl_bucket_free(b);
+    }
+    if (rc) {
+        if (rc == SL_ERR_NOMEM) sl_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    m.txn = rt->kout != NULL;
+    sl_fault_point("ckpt.before_manifest");
+    if ((rc = sl_manifest_write(&m, rt->mf_dir, rt->cfg->pipeline, err))) {
+        err->retriable = 1;
+        goto out;
+    }
+    sl_fault_point("ckpt.manifest_written");
+    /* committed: from here on recovery finishes C */
+    sl_manifest *old = &rt->mf;
+    sl_manifest_free(old);
+    rt->mf = m;
+    memset(&m, 0, sizeof m);
+    if ((rc = sl_kx_commit(rt, &rt->mf, err))) goto out;
+    if ((rc = publish_all(rt, &rt->mf, 0, err))) {
+        err->retriable = 1;
+        goto out;
+    }
+    sl_fault_point("ckpt.published");
+    if ((rc = sl_kx_begin_next(rt, c + 1, err))) goto out;
+    rt->files_published += rt->mf.n_files;
+    rt->rows_published += rows;
+    if (rt->opts->progress)
+        logf_(rt,
+              "checkpoint %" PRIu64 ": %d file%s, %" PRId64 " rows published in %" PRId64
+              " ms (ingestion paused %.1f ms)",
+              c, (int)rt->mf.n_files, rt->mf.n_files == 1 ? "" : "s", rows, mono_ms() - t0,
+              (double)pause_us / 1000.0);
+    sl_manifest_clear_files(&rt->mf);
+    if (!rt->kout) commit_offsets(rt); /* with a Kafka output they went with the transaction */
+out:
+    sl_manifest_free(&m);
+    return rc;
+}
+
+/* ---- rebalances ---- */
+
+static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int64_t next)
+{
+    for (int32_t i = 0; i < w->n_parts; i++)
+        if (w->parts[i].partition == partition && !strcmp(w->parts[i].topic, topic)) {
+            w->parts[i].owned = 1;
+            w->parts[i].eof = 0;
+            w->parts[i].next = w->parts[i].snap = next;
+            return SL_OK;
+        }
+    if (w->n_parts == w->cap_parts) {
+        int32_t nc = w->cap_parts ? w->cap_parts * 2 : 16;
+        sl_part *np = realloc(w->parts, (size_t)nc * sizeof *np);
+        if (!np) return SL_ERR_NOMEM;
+        w->parts = np;
+        w->cap_parts = nc;
+    }
+    char *t = strdup(topic);
+    if (!t) return SL_ERR_NOMEM;
+    w->parts[w->n_parts++] = (sl_part){t, partition, next, next, 1, 0, 0};
+    return SL_OK;
+}
+
+static void on_assign(sl_rt *rt, rd_kafka_topic_partition_list_t *l)
+{
+    static int32_t rr;
+    pthread_mutex_lock(&rt->mu);
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &l->elems[i];
+        int64_t pos = sl_manifest_pos(&rt->mf, tp->topic, tp->partition);
+        tp->offset = pos >= 0                       ? pos
+                     : rt->cfg->source.start_latest ? RD_KAFKA_OFFSET_END
+                                                    : RD_KAFKA_OFFSET_BEGINNING;
+        sl_worker *w = &rt->w[rr++ % rt->nw];
+        rd_kafka_queue_t *pq = rd_kafka_queue_get_partition(rt->rk, tp->topic, tp->partition);
+        if (pq) {
+            rd_kafka_queue_forward(pq, w->q);
+            rd_kafka_queue_destroy(pq);
+        }
+        if (part_add(w, tp->topic, tp->partition, pos) && !rt->failed) {
+            rt->failed = 1;
+            sl_error_set(&rt->fail_err, SL_ERR_NOMEM, "out of memory");
+        }
+    }
+    pthread_mutex_unlock(&rt->mu);
+    rd_kafka_assign(rt->rk, l);
+}
+
+static void on_revoke(sl_rt *rt, rd_kafka_topic_partition_list_t *l, int teardown)
+{
+    pthread_mutex_lock(&rt->mu);
+    for (int i = 0; i < l->cnt; i++)
+        for (int32_t w = 0; w < rt->nw; w++)
+            for (int32_t k = 0; k < rt->w[w].n_parts; k++) {
+                sl_part *p = &rt->w[w].parts[k];
+                if (p->partition == l->elems[i].partition && !strcmp(p->topic, l->elems[i].topic))
+                    p->owned = 0;
+            }
+    pthread_mutex_unlock(&rt->mu);
+    if (!teardown && !rt->failed) {
+        sl_error e;
+        if (checkpoint(rt, &e)) {
+            rt->failed = 1;
+            rt->fail_err = e;
+        }
+    }
+    rd_kafka_assign(rt->rk, NULL);
+}
+
+static int g_teardown;
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l,
+                         void *opaque)
+{
+    (void)rk;
+    sl_rt *rt = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        on_assign(rt, l);
+    else
+        on_revoke(rt, l, g_teardown);
+}
+
+static sl_err_t kconf(rd_kafka_conf_t *c, const char *k, const char *v, sl_error *err)
+{
+    return sl_kconf_set(c, k, v, err);
+}
+
+static sl_err_t consumer_open(sl_rt *rt, sl_error *err)
+{
+    const sl_cfg *cfg = rt->cfg;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    sl_err_t rc = SL_OK;
+    char es[512];
+    if (!rc) rc = kconf(c, "bootstrap.servers", cfg->source.brokers, err);
+    if (!rc) rc = kconf(c, "group.id", cfg->source.group, err);
+    if (!rc) rc = kconf(c, "enable.auto.commit", "false", err);
+    if (!rc) rc = kconf(c, "enable.auto.offset.store", "false", err);
+    if (!rc) rc = kconf(c, "enable.partition.eof", "true", err);
+    if (!rc) rc = kconf(c, "session.timeout.ms", "6000", err);
+    if (!rc) rc = kconf(c, "heartbeat.interval.ms", "1000", err);
+    if (!rc)
+        rc = kconf(c, "auto.offset.reset", cfg->source.start_latest ? "latest" : "earliest", err);
+    if (!rc) rc = kconf(c, "queued.max.messages.kbytes", "65536", err);
+    for (int i = 0; !rc && i < cfg->source.n_properties; i++)
+        rc = kconf(c, cfg->source.properties[i].key, cfg->source.properties[i].value, err);
+    if (rc) {
+        rd_kafka_conf_destroy(c);
+        return sl_error_prefix(err, "%s: source", cfg->file);
+    }
+    sl_kconf_logging(c);
+    rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
+    rd_kafka_conf_set_opaque(c, rt);
+    if (!(rt->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, es, sizeof es)))
+        return sl_error_set(err, SL_ERR_INVALID, "kafka consumer: %s", es);
+    rd_kafka_poll_set_consumer(rt->rk);
+    return SL_OK;
+}
+
+static sl_err_t subscribe(sl_rt *rt, sl_error *err)
+{
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new(rt->cfg->source.n_topics);
+    for (int i = 0; i < rt->cfg->source.n_topics; i++)
+        rd_kafka_topic_partition_list_add(l, rt->cfg->source.topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rt->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) return sl_error_set(err, SL_ERR_INVALID, "kafka subscribe: %s", rd_kafka_err2str(e));
+    return SL_OK;
+}
+
+/* ---- one attempt ---- */
+
+static int idle_for(sl_rt *rt, int64_t now, int64_t d)
+{
+    int any = 0;
+    pthread_mutex_lock(&rt->mu);
+    for (int32_t w = 0; w < rt->nw; w++)
+        for (int32_t i = 0; i < rt->w[w].n_parts; i++) {
+            const sl_part *p = &rt->w[w].parts[i];
+            if (!p->owned) continue;
+            any = 1;
+            if (!p->eof || now - p->eof_since_ms < d) {
+                pthread_mutex_unlock(&rt->mu);
+                return 0;
+            }
+        }
+    pthread_mutex_unlock(&rt->mu);
+    return any;
+}
+
+static void totals(sl_rt *rt, long long t[5])
+{
+    memset(t, 0, 5 * sizeof t[0]);
+    for (int32_t i = 0; i < rt->nw; i++) {
+        t[0] += atomic_load(&rt->w[i].n_in);
+        t[1] += atomic_load(&rt->w[i].n_out);
+        t[2] += atomic_load(&rt->w[i].n_filtered);
+        t[3] += atomic_load(&rt->w[i].n_dead);
+        t[4] += atomic_load(&rt->w[i].n_unrouted);
+    }
+}
+
+/* Returns SL_OK when stopped or idle (after a final checkpoint). */
+static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
+{
+    const sl_cfg *cfg = rt->cfg;
+    sl_err_t rc;
+    int started = 0;
+    snprintf(rt->attempt, sizeof rt->attempt, "%" PRIx64 "%x", (uint64_t)wall_ms(),
+             (unsigned)getpid());
+    rt->failed = 0;
+    g_teardown = 0;
+    atomic_store(&rt->stop, 0);
+    if ((rc = consumer_open(rt, err))) return rc; /* recovery may ask for the group's offsets */
+    if ((rc = recover(rt, err))) goto out;
+    atomic_store(&rt->ckpt_req_a, rt->mf.checkpoint);
+    rt->ckpt_req = rt->mf.checkpoint;
+    rt->nw = cfg->workers;
+    rt->w = calloc((size_t)rt->nw, sizeof *rt->w);
+    if (!rt->w) {
+        rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int32_t i = 0; i < rt->nw; i++) {
+        if ((rc = sl_worker_init(rt, &rt->w[i], i, err))) goto out;
+        rt->w[i].done_ckpt = rt->mf.checkpoint;
+    }
+    if ((rc = sl_closer_start(rt, cfg->workers > 1 ? cfg->workers : 2, err))) goto out;
+    if ((rc = sl_kx_start(rt, err))) goto out;
+    for (int32_t i = 0; i < rt->nw; i++) {
+        if (pthread_create(&rt->w[i].th, NULL, sl_worker_main, &rt->w[i])) {
+            rc = sl_error_set(err, SL_ERR_NOMEM, "cannot start worker thread %d", (int)i);
+            goto out;
+        }
+        started = i + 1;
+    }
+    if ((rc = subscribe(rt, err))) goto out;
+    int64_t last_ckpt = mono_ms(), last_progress = mono_ms();
+    long long prev[5];
+    totals(rt, prev);
+    for (;;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->rk, 100);
+        if (m) {
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                logf_(rt, "kafka: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+        }
+        if (rt->failed) {
+            *err = rt->fail_err;
+            rc = err->code ? err->code : SL_ERR_IO;
+            goto out;
+        }
+        if (workers_failed(rt)) {
+            rc = fail_from_workers(rt, err);
+            goto out;
+        }
+        int64_t now = mono_ms();
+        int stop = rt->opts->stop && *rt->opts->stop;
+        int idle =
+            rt->opts->stop_when_idle_ms > 0 && idle_for(rt, wall_ms(), rt->opts->stop_when_idle_ms);
+        if (stop || idle || now - last_ckpt >= cfg->checkpoint_interval_ms) {
+            if ((rc = checkpoint(rt, err))) goto out;
+            last_ckpt = mono_ms();
+            if (stop || idle) {
+                long long t[5];
+                totals(rt, t);
+                long long f = 0, l = 0;
+                for (int32_t i = 0; i < rt->nw; i++) {
+                    long long wf = atomic_load(&rt->w[i].first_ms),
+                              wl = atomic_load(&rt->w[i].last_ms);
+                    if (wf && (!f || wf < f)) f = wf;
+                    if (wl > l) l = wl;
+                }
+                double secs = l > f ? (double)(l - f) / 1000.0 : 0.0;
+                logf_(rt,
+                      "%s after checkpoint %" PRIu64 ": %lld records in, %lld written, %lld "
+                      "filtered, %lld dead-lettered (%lld unrouted); this run: %lld records in "
+                      "%.2f s from the first to the last (%.0f records/s)",
+                      stop ? "stopped" : "idle", rt->mf.checkpoint, acc[0] + t[0], acc[1] + t[1],
+                      acc[2] + t[2], acc[3] + t[3], acc[4] + t[4], t[0], secs,
+                      secs > 0 ? (double)t[0] / secs : 0.0);
+                break;
+            }
+        }
+        if (rt->opts->progress && now - last_progress >= 5000) {
+            long long t[5];
+            totals(rt, t);
+            logf_(rt,
+                  "%.0f records/s, %lld in, %lld written, %lld dead-lettered, checkpoint %" PRIu64
+                  ", %" PRId64 " files published",
+                  (double)(t[0] - prev[0]) * 1000.0 / (double)(now - last_progress), acc[0] + t[0],
+                  acc[1] + t[1], acc[3] + t[3], rt->mf.checkpoint, rt->files_published);
+            memcpy(prev, t, sizeof prev);
+            last_progress = now;
+        }
+    }
+out:
+    g_teardown = 1;
+    atomic_store(&rt->stop, 1);
+    for (int32_t i = 0; i < started; i++) {
+        rd_kafka_queue_yield(rt->w[i].q);
+        pthread_join(rt->w[i].th, NULL);
+    }
+    {
+        long long t[5];
+        totals(rt, t);
+        for (int k = 0; k < 5; k++)
+            acc[k] += t[k];
+    }
+    sl_closer_stop(rt);
+    sl_kx_stop(rt);
+    if (rt->rk) {
+        rd_kafka_consumer_close(rt->rk);
+        for (int32_t i = 0; rt->w && i < rt->nw; i++)
+            if (rt->w[i].q) {
+                rd_kafka_queue_destroy(rt->w[i].q);
+                rt->w[i].q = NULL;
+            }
+        rd_kafka_destroy(rt->rk);
+        rt->rk = NULL;
+    }
+    for (int32_t i = 0; rt->w && i < rt->nw; i++)
+        sl_worker_free(&rt->w[i]);
+    free(rt->w);
+    rt->w = NULL;
+    rt->nw = 0;
+    return rc;
+}
+
+sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runtime_opts *opts,
+                        sl_error *err)
+{
+    sl_rt rt;
+    memset(&rt, 0, sizeof rt);
+    rt.cfg = cfg;
+    rt.pl = pl;
+    rt.opts = opts;
+    pthread_mutex_init(&rt.mu, NULL);
+    pthread_cond_init(&rt.cv, NULL);
+    pthread_cond_init(&rt.qcv, NULL);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/manifests", cfg->state_dir);
+    rt.mf_dir = dir;
+    sl_err_t rc = sl_storage_posix(&rt.st, err);
+    long long acc[5] = {0};
+    int64_t backoff = 1000;
+    while (!rc) {
+        rc = attempt(&rt, acc, err);
+        if (!rc || !err->retriable || (opts->stop && *opts->stop)) break;
+        logf_(&rt,
+              "%s; retrying in %" PRId64 " s from checkpoint %" PRIu64
+              " (nothing is lost: input is read again from there)",
+              err->msg, backoff / 1000, rt.mf.checkpoint);
+        for (int64_t t = 0; t < backoff && !(opts->stop && *opts->stop); t += 100) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+        rc = SL_OK;
+        if (opts->stop && *opts->stop) break;
+    }
+    sl_manifest_free(&rt.mf);
+    if (rt.st) rt.st->vt->destroy(rt.st);
+    pthread_mutex_destroy(&rt.mu);
+    pthread_cond_destroy(&rt.cv);
+    pthread_cond_destroy(&rt.qcv);
+    return rc;
+}

@@ -1,0 +1,672 @@
+/* worker.c - one worker thread: Kafka messages -> parse -> route -> ETL ->
+ * the bucket of (stream, partition path) -> Parquet or JSON-lines part files.
+ *
+ * The loop takes up to a few hundred messages from the worker's queue (its
+ * input partitions are forwarded into it), processes them one by one, and
+ * between two messages looks at the checkpoint barrier counter. At a
+ * barrier it hands every open bucket to the close pool and records its
+ * positions (the next offset of each of its partitions): the files then
+ * hold exactly the records before those positions, which is what makes a
+ * checkpoint consistent. The hand-over costs a pointer move per bucket; the
+ * encoding of the last rows, the footer and the fsync run on the pool.
+ *
+ * A record that cannot be decoded, routed or timed goes to the worker's
+ * dead-letter file (JSON lines: stream, topic, partition, offset, record
+ * index within a batched value, reason, raw bytes in base64). Dead-letter
+ * files are checkpointed and published exactly like data files, so they
+ * are exactly-once too.
+ *
+ * Memory: each bucket keeps at most ~1 MiB of rows before they are encoded
+ * into its writer; the open row group of a writer is bounded by
+ * limits.row_group_size; past limits.memory in all of a worker's buckets the
+ * largest open row group is flushed; past limits.max_open_files the least
+ * recently used bucket is rolled (closed and queued for the next checkpoint).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/base64.h"
+#include "core/fault.h"
+#include "engine/lua_etl.h"
+#include "engine/rt_int.h"
+#include "formats/json/json_dec.h"
+#include "formats/pb/pb_encode.h"
+#include "formats/text/delim.h"
+
+#define BATCH_FLUSH_BYTES ((size_t)1 << 20)
+#define CHECK_EVERY       256
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t hash_key(int32_t stream, const char *dir)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)stream;
+    for (const unsigned char *p = (const unsigned char *)dir; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+void sl_bucket_free(sl_bucket *b)
+{
+    if (!b) return;
+    sl_pq_writer_free(b->pw);
+    sl_ostream_destroy(b->os);
+    sl_rows_json_free(b->rj);
+    sl_batch_free(&b->batch);
+    free(b->view.cols);
+    sl_buf_free(&b->line);
+    free(b->dir);
+    free(b->hidden);
+    free(b->final);
+    free(b);
+}
+
+/* ---- buckets ---- */
+
+static void table_remove(sl_worker *w, sl_bucket *b)
+{
+    sl_bucket **pp = &w->table[b->hash & w->table_mask];
+    while (*pp && *pp != b)
+        pp = &(*pp)->next;
+    if (*pp) *pp = b->next;
+    b->next = NULL;
+    w->n_open--;
+}
+
+/* Hand a bucket to the close pool; it is published by checkpoint ckpt. An
+ * empty bucket (no file opened) is just freed. */
+static void roll(sl_worker *w, sl_bucket *b, uint64_t ckpt, int locked)
+{
+    if (b->stream >= 0) table_remove(w, b);
+    if (!b->os && b->batch.nrows == 0 && b->line.len == 0) {
+        sl_bucket_free(b);
+        return;
+    }
+    b->ckpt = ckpt;
+    if (!locked) pthread_mutex_lock(&w->rt->mu);
+    sl_closer_submit(w->rt, b);
+    if (!locked) pthread_mutex_unlock(&w->rt->mu);
+}
+
+/* Caller holds rt->mu. */
+void sl_worker_roll_all(sl_worker *w, uint64_t ckpt)
+{
+    for (uint32_t i = 0; i <= w->table_mask; i++) {
+        sl_bucket *b = w->table[i];
+        while (b) {
+            sl_bucket *next = b->next;
+            roll(w, b, ckpt, 1);
+            b = next;
+        }
+    }
+    if (w->dlq) {
+        roll(w, w->dlq, ckpt, 1);
+        w->dlq = NULL;
+    }
+}
+
+/* Names: hidden ".sluice+PIPELINE+wW+ATTEMPT+SEQ.inprogress", final
+ * "PIPELINE-cC-wW-SEQ.parquet" - unique per pipeline, worker, attempt. The
+ * '+' cannot occur in a pipeline name, so one pipeline's prefix never
+ * matches another's. The final name is made by the close pool, which knows
+ * the checkpoint that publishes the file. Runs on the worker or the pool
+ * (never both for one bucket), so it touches only the bucket and rt. */
+static sl_err_t bucket_open_file(sl_rt *rt, sl_bucket *b, sl_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.sluice+%s+w%d+%s+%" PRIu64 ".inprogress", b->dir,
+             rt->cfg->pipeline, b->worker, rt->attempt, b->seq);
+    if (!(b->hidden = strdup(path))) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    sl_err_t rc = rt->st->vt->create(rt->st, b->hidden, &b->os, err);
+    if (rc) return rc;
+    if (b->stream >= 0 && !rt->pl->streams[b->stream].jsonl) {
+        const sl_stream *st = &rt->pl->streams[b->stream];
+        sl_pq_options o = {0};
+        o.codec = st->codec;
+        o.row_group_bytes = (size_t)rt->cfg->limits.row_group_size;
+        rc = sl_pq_writer_open(&b->pw, &st->out_schema, b->os, &o, err);
+    }
+    return rc;
+}
+
+/* The output view of the batch: the projected columns, sharing builders. */
+static void make_view(const sl_stream *st, sl_bucket *b)
+{
+    for (int32_t i = 0; i < st->out_schema.n_leaves; i++)
+        b->view.cols[i] = b->batch.cols[st->out_leaf[i]];
+    b->view.nrows = b->batch.nrows;
+}
+
+/* Encode the buffered rows into the file. Used by workers and the pool. */
+sl_err_t sl_bucket_drain(sl_rt *rt, sl_bucket *b, sl_error *err)
+{
+    if (b->batch.nrows == 0 && b->line.len == 0) return SL_OK;
+    sl_err_t rc;
+    if (!b->os && (rc = bucket_open_file(rt, b, err))) return rc;
+    if (b->stream < 0) {
+        rc = sl_ostream_write(b->os, b->line.p, b->line.len, err);
+        sl_buf_reset(&b->line);
+        return rc;
+    }
+    const sl_stream *st = &rt->pl->streams[b->stream];
+    make_view(st, b);
+    b->rows += (int64_t)b->view.nrows;
+    if (b->pw) {
+        rc = sl_pq_writer_write(b->pw, &b->view, err);
+    } else {
+        sl_buf_reset(&b->line);
+        rc = sl_rows_json_new(&b->rj, &b->view);
+        for (size_t r = 0; !rc && r < b->view.nrows; r++) {
+            rc = sl_rows_json_row(b->rj, r, &b->line);
+            if (!rc) rc = sl_buf_put_u8(&b->line, '\n');
+        }
+        sl_rows_json_free(b->rj);
+        b->rj = NULL;
+        if (!rc)
+            rc = sl_ostream_write(b->os, b->line.p, b->line.len, err);
+        else if (rc == SL_ERR_NOMEM)
+            sl_error_set(err, rc, "out of memory");
+        sl_buf_reset(&b->line);
+    }
+    sl_batch_reset(&b->batch);
+    return rc;
+}
+
+static sl_bucket *bucket_new(sl_worker *w, int32_t stream, const char *dir, uint32_t hash,
+                             sl_error *err)
+{
+    sl_bucket *b = calloc(1, sizeof *b);
+    if (!b || !(b->dir = strdup(dir))) goto nomem;
+    b->stream = stream;
+    b->hash = hash;
+    b->worker = w->id;
+    b->seq = ++w->seq;
+    if (stream >= 0) {
+        const sl_stream *st = &w->rt->pl->streams[stream];
+        if (sl_batch_init(&b->batch, &st->emit_schema)) goto nomem;
+        b->view.schema = &st->out_schema;
+        b->view.ncols = st->out_schema.n_leaves;
+        if (!(b->view.cols = calloc((size_t)b->view.ncols + 1, sizeof(sl_col)))) goto nomem;
+    }
+    return b;
+nomem:
+    sl_bucket_free(b);
+    sl_error_set(err, SL_ERR_NOMEM, "out of memory opening an output bucket");
+    return NULL;
+}
+
+static sl_bucket *bucket_get(sl_worker *w, int32_t stream, const char *dir, sl_error *err)
+{
+    uint32_t h = hash_key(stream, dir);
+    for (sl_bucket *b = w->table[h & w->table_mask]; b; b = b->next)
+        if (b->hash == h && b->stream == stream && !strcmp(b->dir, dir)) {
+            b->last_used = ++w->tick;
+            return b;
+        }
+    if (w->n_open >= w->rt->cfg->limits.max_open_files) { /* roll the least recently used */
+        sl_bucket *lru = NULL;
+        for (uint32_t i = 0; i <= w->table_mask; i++)
+            for (sl_bucket *b = w->table[i]; b; b = b->next)
+                if (!lru || b->last_used < lru->last_used) lru = b;
+        if (lru) roll(w, lru, w->done_ckpt + 1, 0);
+    }
+    sl_bucket *b = bucket_new(w, stream, dir, h, err);
+    if (!b) return NULL;
+    b->last_used = ++w->tick;
+    b->next = w->table[h & w->table_mask];
+    w->table[h & w->table_mask] = b;
+    w->n_open++;
+    return b;
+}
+
+/* Keep memory bounded: flush the batch into the writer past ~1 MiB, roll the
+ * file past limits.file_size, flush the biggest open row group past
+ * limits.memory. */
+static sl_err_t bucket_check(sl_worker *w, sl_bucket *b, sl_error *err)
+{
+    if (++b->since_check < CHECK_EVERY) return SL_OK;
+    b->since_check = 0;
+    if (sl_batch_bytes(&b->batch) < BATCH_FLUSH_BYTES) return SL_OK;
+    sl_err_t rc = sl_bucket_drain(w->rt, b, err);
+    if (rc || !b->pw) return rc;
+    sl_pq_writer_stats ps;
+    sl_pq_writer_get_stats(b->pw, &ps);
+    const sl_cfg *cfg = w->rt->cfg;
+    if ((int64_t)(ps.bytes_written + ps.buffered_bytes) >= cfg->limits.file_size) {
+        roll(w, b, w->done_ckpt + 1, 0);
+        return SL_OK;
+    }
+    size_t total = 0, big = 0;
+    sl_bucket *biggest = NULL;
+    for (uint32_t i = 0; i <= w->table_mask; i++)
+        for (sl_bucket *x = w->table[i]; x; x = x->next) {
+            if (!x->pw) continue;
+            sl_pq_writer_get_stats(x->pw, &ps);
+            total += ps.buffered_bytes + sl_batch_bytes(&x->batch);
+            if (ps.buffered_bytes > big) {
+                big = ps.buffered_bytes;
+                biggest = x;
+            }
+        }
+    if ((int64_t)total > cfg->limits.memory && biggest)
+        return sl_pq_writer_flush_row_group(biggest->pw, err);
+    return SL_OK;
+}
+
+/* ---- dead letters ---- */
+
+typedef struct msgctx {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t kts;
+    int64_t ingest_ms;
+    size_t record; /* index within a batched value */
+    int batched;
+    const void *key; /* the Kafka message's key (kept on the Kafka output) */
+    size_t klen;
+} msgctx;
+
+static sl_err_t put_json_str(sl_buf *b, const char *s)
+{
+    return sl_json_put_str(b, s, strlen(s));
+}
+
+static sl_err_t dead_letter(sl_worker *w, const msgctx *m, int32_t stream, const char *reason,
+                            const uint8_t *raw, size_t len, sl_error *err)
+{
+    sl_rt *rt = w->rt;
+    if (!w->dlq) {
+        const char *dir = rt->cfg->dead_letter.path;
+        if (!(w->dlq = bucket_new(w, -1, dir, 0, err))) return err->code;
+    }
+    sl_buf *b = &w->dlq->line;
+    char head[256];
+    int n = snprintf(head, sizeof head, "{\"pipeline\":");
+    sl_err_t rc = sl_buf_append(b, head, (size_t)n);
+    if (!rc) rc = put_json_str(b, rt->cfg->pipeline);
+    if (!rc) rc = sl_buf_append(b, ",\"stream\":", 10);
+    if (!rc)
+        rc = stream >= 0 ? put_json_str(b, rt->cfg->streams[stream].name)
+                         : sl_buf_append(b, "null", 4);
+    if (!rc) rc = sl_buf_append(b, ",\"topic\":", 9);
+    if (!rc) rc = put_json_str(b, m->topic);
+    n = snprintf(head, sizeof head,
+                 ",\"partition\":%d,\"offset\":%" PRId64
+                 ",\"record\":%zu,\"kafka_timestamp\":%" PRId64 ",\"time\":%" PRId64 ",\"reason\":",
+                 m->partition, m->offset, m->record, m->kts, m->ingest_ms);
+    if (!rc) rc = sl_buf_append(b, head, (size_t)n);
+    if (!rc) rc = put_json_str(b, reason);
+    if (!rc) rc = sl_buf_append(b, ",\"raw_base64\":\"", 15);
+    if (!rc) rc = sl_base64_encode(raw, len, b);
+    if (!rc) rc = sl_buf_append(b, "\"}\n", 3);
+    if (rc) return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
+    atomic_fetch_add_explicit(&w->n_dead, 1, memory_order_relaxed);
+    w->dlq->rows++;
+    if (b->len >= BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, w->dlq, err);
+    return SL_OK;
+}
+
+/* ---- records ---- */
+
+static sl_err_t parse(sl_worker *w, const sl_stream *st, sl_rec *r, const uint8_t *p, size_t len,
+                      sl_error *err)
+{
+    sl_rec_begin(r);
+    switch (st->cfg->format) {
+    case SL_IN_JSON:
+        return sl_json_parse(r, p, len, NULL, err);
+    case SL_IN_DELIMITED: {
+        sl_delim_options o = {st->cfg->separator ? st->cfg->separator[0] : '\t',
+                              st->cfg->null_token};
+        return sl_delim_parse(r, p, len, &o, err);
+    }
+    default:
+        return sl_pb_parse(r, p, len, err);
+    }
+}
+
+static sl_err_t put_meta(const sl_stream *st, sl_batch *b, const msgctx *m)
+{
+    sl_col *c = &b->cols[st->n_plan_leaves];
+    sl_err_t rc = SL_OK;
+    if (st->meta & SL_META_TOPIC) rc |= sl_col_bytes(c++, m->topic, strlen(m->topic), 0);
+    if (st->meta & SL_META_PARTITION) rc |= sl_col_i32(c++, m->partition, 0);
+    if (st->meta & SL_META_OFFSET) rc |= sl_col_i64(c++, m->offset, 0);
+    if (st->meta & SL_META_KAFKA_TIMESTAMP) rc |= sl_col_i64(c++, m->kts, 0);
+    if (st->meta & SL_META_INGEST_TIME) rc |= sl_col_i64(c++, m->ingest_ms, 0);
+    return rc ? SL_ERR_NOMEM : SL_OK;
+}
+
+/* One record of a message: stream (or -1 to route by field), ETL, bucket. */
+static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, const msgctx *m,
+                       sl_error *err)
+{
+    sl_rt *rt = w->rt;
+    const sl_pipeline *pl = rt->pl;
+    sl_error e;
+    sl_rec *r = NULL;
+    atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+    if (s < 0) { /* route by field: parse with each group's plan until one matches */
+        int32_t parsed = -1;
+        for (int32_t g = 0; g < pl->n_groups && s < 0; g++) {
+            const sl_route_group *rg = &pl->groups[g];
+            r = w->recs[rg->plan];
+            if (parsed != rg->plan) {
+                const sl_stream *any = NULL;
+                for (int32_t k = 0; k < pl->n_streams && !any; k++)
+                    if (pl->streams[k].plan == rg->plan) any = &pl->streams[k];
+                if (parse(w, any, r, p, len, &e)) continue;
+                parsed = rg->plan;
+            }
+            s = sl_route_group_lookup(rg, r);
+        }
+        if (s < 0) {
+            atomic_fetch_add_explicit(&w->n_unrouted, 1, memory_order_relaxed);
+            return dead_letter(w, m, -1,
+                               "no stream matches the record (route by topic, header "
+                               "and field all failed)",
+                               p, len, err);
+        }
+    } else {
+        r = w->recs[pl->streams[s].plan];
+        if (parse(w, &pl->streams[s], r, p, len, &e)) {
+            char reason[SL_ERRMSG_MAX + 64];
+            snprintf(reason, sizeof reason, "decode: %s", e.msg);
+            return dead_letter(w, m, s, reason, p, len, err);
+        }
+    }
+    const sl_stream *st = &pl->streams[s];
+    if (st->filter && !sl_filter_eval(st->filter, r)) {
+        atomic_fetch_add_explicit(&w->n_filtered, 1, memory_order_relaxed);
+        return SL_OK;
+    }
+    if (w->lua[s]) { /* the script writes its result into a second record */
+        sl_rec *out = w->outs[st->plan];
+        int kept = sl_lua_etl_apply(w->lua[s], r, out, &e);
+        if (kept == 0) {
+            atomic_fetch_add_explicit(&w->n_filtered, 1, memory_order_relaxed);
+            return SL_OK;
+        }
+        if (kept < 0) {
+            if (kept == SL_ERR_NOMEM) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+            char reason[SL_ERRMSG_MAX + 64];
+            snprintf(reason, sizeof reason, "script: %s", e.msg);
+            return dead_letter(w, m, s, reason, p, len, err);
+        }
+        r = out;
+    }
+    if (st->out_kafka >= 0) {
+        const void *v = p;
+        size_t vl = len;
+        if (!st->kafka_passthrough) {
+            sl_buf_reset(&w->enc);
+            sl_err_t erc = sl_pb_encode(r, st->kafka_keep, &w->enc, &e);
+            if (erc == SL_ERR_NOMEM) return sl_error_set(err, erc, "out of memory");
+            if (erc) {
+                char reason[SL_ERRMSG_MAX + 64];
+                snprintf(reason, sizeof reason, "kafka output: encode: %s", e.msg);
+                return dead_letter(w, m, s, reason, p, len, err);
+            }
+            v = w->enc.p;
+            vl = w->enc.len;
+        }
+        sl_err_t krc = sl_kx_send(w, st, m->key, m->klen, v, vl, err);
+        if (krc) return krc;
+    }
+    if (st->out_files < 0) {
+        atomic_fetch_add_explicit(&w->n_out, 1, memory_order_relaxed);
+        return SL_OK;
+    }
+    int64_t et;
+    if (st->et_from_kafka)
+        et = m->kts;
+    else {
+        sl_val v;
+        if (sl_path_get(r, &st->et_path, &v) < 0)
+            return dead_letter(w, m, s, "event time: field is null", p, len, err);
+        uint8_t t = st->et_path.leaf->type;
+        int64_t raw =
+            (t == SL_PB_UINT64 || t == SL_PB_FIXED64) && v.u > INT64_MAX ? INT64_MAX : v.i;
+        et = raw / st->et_div * st->et_mul;
+    }
+    char dir[4096];
+    if (sl_template_expand(st, r, et, dir, sizeof dir) < 0)
+        return dead_letter(w, m, s, "output path longer than 4095 bytes", p, len, err);
+    sl_bucket *b = bucket_get(w, s, dir, err);
+    if (!b) return err->code;
+    sl_err_t rc = sl_rec_emit(r, &b->batch, &e);
+    if (rc == SL_ERR_NOMEM) return sl_error_set(err, rc, "out of memory");
+    if (rc) {
+        char reason[SL_ERRMSG_MAX + 64];
+        snprintf(reason, sizeof reason, "decode: %s", e.msg);
+        return dead_letter(w, m, s, reason, p, len, err);
+    }
+    if (put_meta(st, &b->batch, m)) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    atomic_fetch_add_explicit(&w->n_out, 1, memory_order_relaxed);
+    return bucket_check(w, b, err);
+}
+
+static const char *get_header(void *arg, const char *name, size_t *len)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *v;
+    if (rd_kafka_message_headers((const rd_kafka_message_t *)arg, &hdrs)) return NULL;
+    if (rd_kafka_header_get_last(hdrs, name, &v, len)) return NULL;
+    return v ? (const char *)v : "";
+}
+
+static sl_part *find_part(sl_worker *w, const char *topic, int32_t partition)
+{
+    for (int32_t i = 0; i < w->n_parts; i++)
+        if (w->parts[i].partition == partition && !strcmp(w->parts[i].topic, topic))
+            return &w->parts[i];
+    return NULL;
+}
+
+static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms, sl_error *err)
+{
+    sl_rt *rt = w->rt;
+    const char *topic = rd_kafka_topic_name(km->rkt);
+    pthread_mutex_lock(&rt->mu);
+    sl_part *pt = find_part(w, topic, km->partition);
+    int owned = pt && pt->owned;
+    pthread_mutex_unlock(&rt->mu);
+    if (!owned) return SL_OK; /* revoked: its new owner reads it */
+    if (km->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (!pt->eof) pt->eof_since_ms = ingest_ms;
+        pt->eof = 1;
+        return SL_OK;
+    }
+    if (km->err) {
+        fprintf(stderr, "sluice run: kafka: topic %s partition %d: %s\n", topic, km->partition,
+                rd_kafka_message_errstr(km));
+        return SL_OK; /* librdkafka retries fetch errors itself */
+    }
+    pt->eof = 0;
+    if (!atomic_load_explicit(&w->first_ms, memory_order_relaxed))
+        atomic_store_explicit(&w->first_ms, ingest_ms, memory_order_relaxed);
+    atomic_store_explicit(&w->last_ms, ingest_ms, memory_order_relaxed);
+    rd_kafka_timestamp_type_t tstype;
+    msgctx m = {
+        topic, km->partition, km->offset, rd_kafka_message_timestamp(km, &tstype), ingest_ms, 0,
+        0,     km->key,       km->key_len};
+    int32_t s = sl_pipeline_route_meta(rt->pl, topic, get_header, km);
+    const uint8_t *val = km->payload ? km->payload : (const uint8_t *)"";
+    sl_err_t rc = SL_OK;
+    if (s < 0 && rt->pl->n_groups == 0) {
+        atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->n_unrouted, 1, memory_order_relaxed);
+        rc = dead_letter(w, &m, -1, "no stream matches the record's topic or headers", val, km->len,
+                         err);
+    } else {
+        const sl_stream *st = s >= 0 ? &rt->pl->streams[s] : NULL;
+        if (!st) /* field routes: the framing of the first field-routed stream */
+            for (int32_t k = 0; k < rt->pl->n_streams && !st; k++)
+                if (rt->pl->cfg->streams[k].route.kind == SL_ROUTE_FIELD) st = &rt->pl->streams[k];
+        if (st && st->framing_batch) {
+            sl_error e;
+            sl_kbatch **kb = &w->kbs[st->idx];
+            if (!*kb && sl_kbatch_new(kb, st->batch_codec, 0))
+                return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+            if (sl_kbatch_open(*kb, val, km->len, &e)) {
+                atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+                char reason[SL_ERRMSG_MAX + 64];
+                snprintf(reason, sizeof reason, "batch: %s", e.msg);
+                rc = dead_letter(w, &m, s, reason, val, km->len, err);
+            } else {
+                const uint8_t *rp;
+                size_t rl;
+                int got;
+                m.batched = 1;
+                while (!rc && (got = sl_kbatch_next(*kb, &rp, &rl, &e)) > 0) {
+                    rc = record(w, s, rp, rl, &m, err);
+                    m.record++;
+                }
+                if (!rc && got < 0) {
+                    atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+                    char reason[SL_ERRMSG_MAX + 64];
+                    snprintf(reason, sizeof reason, "batch: %s", e.msg);
+                    rc = dead_letter(w, &m, s, reason, val, km->len, err);
+                }
+            }
+        } else
+            rc = record(w, s, val, km->len, &m, err);
+    }
+    if (!rc) pt->next = km->offset + 1;
+    return rc;
+}
+
+/* ---- the thread ---- */
+
+static void barrier(sl_worker *w, uint64_t c)
+{
+    sl_rt *rt = w->rt;
+    sl_fault_point("worker.barrier");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_mutex_lock(&rt->mu);
+    sl_worker_roll_all(w, c);
+    for (int32_t i = 0; i < w->n_parts; i++)
+        w->parts[i].snap = w->parts[i].next;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    w->pause_us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    w->done_ckpt = c;
+    pthread_cond_broadcast(&rt->cv);
+    pthread_mutex_unlock(&rt->mu);
+}
+
+void *sl_worker_main(void *arg)
+{
+    sl_worker *w = arg;
+    sl_rt *rt = w->rt;
+    rd_kafka_message_t *msgs[256];
+    sl_error err;
+    sl_error_clear(&err);
+    while (!atomic_load(&rt->stop)) {
+        uint64_t req = atomic_load(&rt->ckpt_req_a);
+        if (req > w->done_ckpt) barrier(w, req);
+        ssize_t n = rd_kafka_consume_batch_queue(w->q, 100, msgs, 256);
+        int64_t ingest = now_ms();
+        for (ssize_t i = 0; i < n; i++) {
+            if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err)) {
+                pthread_mutex_lock(&rt->mu);
+                if (!w->errmsg) w->errmsg = strdup(err.msg);
+                atomic_store(&w->failed, 1);
+                pthread_cond_broadcast(&rt->cv);
+                pthread_mutex_unlock(&rt->mu);
+            }
+            rd_kafka_message_destroy(msgs[i]);
+        }
+        if (atomic_load(&w->failed)) {
+            /* Stop consuming; the coordinator restarts the attempt from the
+             * last checkpoint. Keep answering barriers so it never waits. */
+            while (!atomic_load(&rt->stop)) {
+                uint64_t r2 = atomic_load(&rt->ckpt_req_a);
+                pthread_mutex_lock(&rt->mu);
+                if (r2 > w->done_ckpt) {
+                    w->done_ckpt = r2;
+                    pthread_cond_broadcast(&rt->cv);
+                }
+                pthread_mutex_unlock(&rt->mu);
+                struct timespec ts = {0, 20 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    return NULL;
+}
+
+sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->rt = rt;
+    w->id = id;
+    w->table_mask = 1023;
+    w->table = calloc(w->table_mask + 1, sizeof *w->table);
+    w->recs = calloc((size_t)rt->pl->n_plans + 1, sizeof *w->recs);
+    if (!w->table || !w->recs) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    w->outs = calloc((size_t)rt->pl->n_plans + 1, sizeof *w->outs);
+    w->lua = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->lua);
+    if (!w->outs || !w->lua) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    for (int32_t i = 0; i < rt->pl->n_plans; i++)
+        if (sl_rec_new(&w->recs[i], &rt->pl->plans[i]))
+            return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    /* Lua: one state per worker and stream (a state is single-threaded);
+     * the script was already loaded once when the pipeline compiled. */
+    for (int32_t i = 0; i < rt->pl->n_streams; i++) {
+        const sl_stream *st = &rt->pl->streams[i];
+        if (!st->cfg->etl.script) continue;
+        if (!w->outs[st->plan] && sl_rec_new(&w->outs[st->plan], &rt->pl->plans[st->plan]))
+            return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        sl_err_t rc =
+            sl_lua_etl_open(&w->lua[i], st->cfg->etl.script, &rt->pl->plans[st->plan], err);
+        if (rc) return rc;
+    }
+    if (!(w->kbs = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->kbs)))
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    if (!(w->q = rd_kafka_queue_new(rt->rk)))
+        return sl_error_set(err, SL_ERR_NOMEM, "cannot create a Kafka queue");
+    return SL_OK;
+}
+
+void sl_worker_free(sl_worker *w)
+{
+    for (uint32_t i = 0; w->table && i <= w->table_mask; i++) {
+        sl_bucket *b = w->table[i];
+        while (b) {
+            sl_bucket *next = b->next;
+            sl_bucket_free(b);
+            b = next;
+        }
+    }
+    sl_bucket_free(w->dlq);
+    sl_buf_free(&w->enc);
+    free(w->table);
+    for (int32_t i = 0; w->recs && i < w->rt->pl->n_plans; i++) {
+        sl_rec_free(w->recs[i]);
+        if (w->outs) sl_rec_free(w->outs[i]);
+    }
+    for (int32_t i = 0; w->lua && i < w->rt->pl->n_streams; i++)
+        sl_lua_etl_free(w->lua[i]);
+    free(w->recs);
+    free(w->outs);
+    free(w->lua);
+    for (int32_t i = 0; w->kbs && i < w->rt->pl->n_streams; i++)
+        sl_kbatch_free(w->kbs[i]);
+    free(w->kbs);
+    if (w->q) rd_kafka_queue_destroy(w->q);
+    for (int32_t i = 0; i < w->n_parts; i++)
+        free(w->parts[i].topic);
+    free(w->parts);
+    free(w->errmsg);
+    memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,515 @@
+/* pb_encode.c - sl_pb_encode: a record scratch (pb_rec_int.h) back to
+ * protobuf wire bytes, canonical as pb_encode.h describes.
+ *
+ * The walk follows the plan: per frame, the fields in number order (the
+ * plan's `sorted` index), each slot read directly, so a field costs one
+ * load of its slot and, when present, a few stores into `out`. Every
+ * scalar reserves its worst case (tag + 10-byte varint) once and is then
+ * written through a raw pointer, so the hot path has one capacity check
+ * per field.
+ *
+ * Length prefixes (nested messages, map entries, packed runs): one byte is
+ * reserved before the body is written; when the body turns out to be 128
+ * bytes or more, it is moved up by the extra bytes the varint needs. This
+ * beats a size pre-pass for the workloads we carry (PlayEvent's nested
+ * messages are well under 128 bytes, so no move at all, and no second walk
+ * of the record) and needs no memory of its own. Its worst case, a large
+ * value under many large enclosing messages, moves those bytes once per
+ * enclosing message: bounded by the schema's depth (plans are never
+ * recursive), and a memmove runs at memory speed. A size pre-pass with a
+ * per-frame size table would make that linear; not needed yet.
+ *
+ * Invariants relied on (the sl_rec API and the wire decoder keep them):
+ * at most one member of a oneof is set (setting one clears the others);
+ * message frames form a tree (a child frame is created fresh, never
+ * shared), so the recursion ends; its depth is still bounded here, as a
+ * defence, by SL_PB_ENC_MAX_DEPTH.
+ *
+ * Not done on purpose: map de-duplication (the record's entries go out as
+ * they are, and every parser keeps the last value of a key, as the emit
+ * step does), unknown fields and extensions (never kept by the decoder).
+ */
+#include "formats/pb/pb_encode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/pb/pb_rec_int.h"
+
+#define SL_PB_ENC_MAX_DEPTH 256
+
+typedef struct enc {
+    const sl_rec *r;
+    const sl_plan *p;
+    sl_buf *out;
+    sl_error *err;
+    int depth;
+    int32_t path_msg[SL_PB_ENC_MAX_DEPTH]; /* for error messages: the field being */
+    int32_t path_fi[SL_PB_ENC_MAX_DEPTH];  /* written at each depth */
+} enc;
+
+/* ---- raw writers: the caller has reserved the room ---- */
+
+static inline uint8_t *raw_varint(uint8_t *q, uint64_t v)
+{
+    while (v >= 0x80) {
+        *q++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (uint8_t)v;
+    return q;
+}
+
+static inline size_t varint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static inline uint64_t tag_of(const sl_plan_field *f, int wt)
+{
+    return (uint64_t)(uint32_t)f->pf->number << 3 | (uint64_t)wt;
+}
+
+/* The varint a varint-typed value is written as. */
+static inline uint64_t varint_of(uint8_t type, sl_val v)
+{
+    switch (type) {
+    case SL_PB_INT32:
+    case SL_PB_ENUM:
+        return (uint64_t)(int64_t)(int32_t)v.i; /* negative: 10 bytes */
+    case SL_PB_UINT32:
+        return (uint32_t)v.u;
+    case SL_PB_SINT32: {
+        uint32_t n = (uint32_t)(int32_t)v.i;
+        return (uint32_t)((n << 1) ^ (0u - (n >> 31)));
+    }
+    case SL_PB_SINT64:
+        return sl_zigzag_enc64(v.i);
+    case SL_PB_BOOL:
+        return v.u != 0;
+    default: /* INT64, UINT64 */
+        return v.u;
+    }
+}
+
+/* Write one scalar's payload (no tag) of wire type 0, 1 or 5. Reserved:
+ * 10 bytes. */
+static inline uint8_t *raw_scalar(uint8_t *q, uint8_t type, int wt, sl_val v)
+{
+    if (wt == 0) return raw_varint(q, varint_of(type, v));
+    if (wt == 1) {
+        memcpy(q, &v.u, 8); /* double shares the bits; little-endian host (buf.h) */
+        return q + 8;
+    }
+    uint32_t x;
+    if (type == SL_PB_FLOAT)
+        memcpy(&x, &v.f, 4);
+    else if (type == SL_PB_SFIXED32)
+        x = (uint32_t)(int32_t)v.i;
+    else
+        x = (uint32_t)v.u;
+    memcpy(q, &x, 4);
+    return q + 4;
+}
+
+/* 1 if an implicit-presence (proto3) scalar holds its type's default and
+ * is therefore not written. */
+static inline int is_default(uint8_t type, sl_val v)
+{
+    switch (type) {
+    case SL_PB_INT32:
+    case SL_PB_SINT32:
+    case SL_PB_SFIXED32:
+    case SL_PB_ENUM:
+        return (int32_t)v.i == 0;
+    case SL_PB_UINT32:
+    case SL_PB_FIXED32:
+        return (uint32_t)v.u == 0;
+    case SL_PB_FLOAT: {
+        uint32_t x;
+        memcpy(&x, &v.f, 4);
+        return x == 0; /* -0.0 and NaN are not the default */
+    }
+    case SL_PB_STRING:
+    case SL_PB_BYTES:
+        return v.s.len == 0;
+    case SL_PB_BOOL:
+        return v.u == 0;
+    default: /* 64-bit integers, double: all bits zero */
+        return v.u == 0;
+    }
+}
+
+/* ---- errors ---- */
+
+static sl_err_t fail_nomem(enc *e, sl_err_t rc)
+{
+    return sl_error_set(e->err, rc,
+                        rc == SL_ERR_LIMIT
+                            ? "encoding a record: output would exceed the 4 GiB buffer bound"
+                            : "encoding a record: out of memory");
+}
+
+static sl_err_t fail_required(enc *e, int32_t mi, int32_t fi)
+{
+    char path[512];
+    size_t n = 0;
+    path[0] = '\0';
+    for (int d = 0; d <= e->depth && n < sizeof path; d++) {
+        int32_t m = d < e->depth ? e->path_msg[d] : mi;
+        int32_t f = d < e->depth ? e->path_fi[d] : fi;
+        int k = snprintf(path + n, sizeof path - n, "%s%s", d ? "." : "",
+                         e->p->msgs[m].fields[f].pf->name);
+        if (k < 0) break;
+        n += (size_t)k;
+    }
+    return sl_error_set(e->err, SL_ERR_CORRUPT,
+                        "encoding a record: required field %s (number %d) of %s is missing; "
+                        "protobuf's serializer refuses such a message (set it in the transform, "
+                        "or keep it in the projection)",
+                        path, e->p->msgs[mi].fields[fi].pf->number, e->p->msgs[mi].pm->full_name);
+}
+
+/* ---- length-prefixed bodies ---- */
+
+/* Reserve the one-byte length prefix; returns its position in out. */
+static inline sl_err_t len_open(enc *e, size_t *at)
+{
+    sl_err_t rc = sl_buf_reserve(e->out, 1);
+    if (SL_UNLIKELY(rc)) return fail_nomem(e, rc);
+    *at = e->out->len++;
+    return SL_OK;
+}
+
+/* Write the body length at `at`, moving the body up if it needs more than
+ * one byte. */
+static inline sl_err_t len_close(enc *e, size_t at)
+{
+    sl_buf *o = e->out;
+    size_t body = o->len - at - 1;
+    if (SL_LIKELY(body < 0x80)) {
+        o->p[at] = (uint8_t)body;
+        return SL_OK;
+    }
+    size_t extra = varint_size(body) - 1;
+    sl_err_t rc = sl_buf_reserve(o, extra);
+    if (SL_UNLIKELY(rc)) return fail_nomem(e, rc);
+    memmove(o->p + at + 1 + extra, o->p + at + 1, body);
+    raw_varint(o->p + at, body);
+    o->len += extra;
+    return SL_OK;
+}
+
+/* ---- messages ---- */
+
+static sl_err_t enc_msg(enc *e, int32_t mi, int32_t frame, const uint8_t *keep);
+static sl_err_t enc_field(enc *e, int32_t mi, int32_t fi, int32_t frame, int entry);
+
+static inline sl_err_t put_tag(enc *e, uint64_t tag)
+{
+    sl_err_t rc = sl_buf_reserve(e->out, 5);
+    if (SL_UNLIKELY(rc)) return fail_nomem(e, rc);
+    e->out->len = (size_t)(raw_varint(e->out->p + e->out->len, tag) - e->out->p);
+    return SL_OK;
+}
+
+/* Enter field fi of message mi (for error paths); the caller decrements
+ * e->depth when done. */
+static inline sl_err_t path_push(enc *e, int32_t mi, int32_t fi)
+{
+    if (SL_UNLIKELY(e->depth + 1 >= SL_PB_ENC_MAX_DEPTH))
+        return sl_error_set(e->err, SL_ERR_LIMIT,
+                            "encoding a record: messages nested deeper than %d",
+                            SL_PB_ENC_MAX_DEPTH);
+    e->path_msg[e->depth] = mi;
+    e->path_fi[e->depth] = fi;
+    e->depth++;
+    return SL_OK;
+}
+
+/* A message or group value (a field or a repeated element) in its frame. */
+static sl_err_t enc_sub(enc *e, int32_t mi, int32_t fi, const sl_plan_field *f, int32_t frame)
+{
+    sl_err_t rc;
+    size_t at = 0;
+    int group = f->type == SL_PB_GROUP;
+    if ((rc = put_tag(e, tag_of(f, group ? 3 : 2)))) return rc;
+    if (!group && (rc = len_open(e, &at))) return rc;
+    if ((rc = path_push(e, mi, fi))) return rc;
+    rc = enc_msg(e, f->child, frame, NULL);
+    e->depth--;
+    if (rc) return rc;
+    return group ? put_tag(e, tag_of(f, 4)) : len_close(e, at);
+}
+
+/* A repeated field with at least one element (messages, groups, scalars). */
+static sl_err_t enc_repeated(enc *e, int32_t mi, int32_t fi, const sl_plan_field *f,
+                             const sl_rec_slot *s)
+{
+    const sl_rec *r = e->r;
+    sl_err_t rc;
+    uint32_t it = s->h;
+    if (f->child >= 0) { /* messages, groups */
+        while (it) {
+            const sl_rec_item *item = &r->items[it - 1];
+            if ((rc = enc_sub(e, mi, fi, f, (int32_t)item->v.u))) return rc;
+            it = item->next;
+        }
+        return SL_OK;
+    }
+    int wt = sl_pb_wire_type(f->type);
+    if (wt == 2) { /* strings, bytes: never packed */
+        uint64_t tag = tag_of(f, 2);
+        while (it) {
+            const sl_rec_item *item = &r->items[it - 1];
+            uint32_t len = item->v.s.len;
+            if (SL_UNLIKELY(rc = sl_buf_reserve(e->out, 15 + (size_t)len)))
+                return fail_nomem(e, rc);
+            uint8_t *q = raw_varint(raw_varint(e->out->p + e->out->len, tag), len);
+            if (len) memcpy(q, item->v.s.p, len);
+            e->out->len = (size_t)(q + len - e->out->p);
+            it = item->next;
+        }
+        return SL_OK;
+    }
+    if (f->pf->packed) {
+        size_t at = 0;
+        if (SL_UNLIKELY(rc = sl_buf_reserve(e->out, 5))) return fail_nomem(e, rc);
+        e->out->len = (size_t)(raw_varint(e->out->p + e->out->len, tag_of(f, 2)) - e->out->p);
+        if ((rc = len_open(e, &at))) return rc;
+        while (it) {
+            const sl_rec_item *item = &r->items[it - 1];
+            if (SL_UNLIKELY(rc = sl_buf_reserve(e->out, 10))) return fail_nomem(e, rc);
+            e->out->len =
+                (size_t)(raw_scalar(e->out->p + e->out->len, f->type, wt, item->v) - e->out->p);
+            it = item->next;
+        }
+        return len_close(e, at);
+    }
+    uint64_t tag = tag_of(f, wt);
+    while (it) {
+        const sl_rec_item *item = &r->items[it - 1];
+        if (SL_UNLIKELY(rc = sl_buf_reserve(e->out, 15))) return fail_nomem(e, rc);
+        uint8_t *q = raw_varint(e->out->p + e->out->len, tag);
+        e->out->len = (size_t)(raw_scalar(q, f->type, wt, item->v) - e->out->p);
+        it = item->next;
+    }
+    return SL_OK;
+}
+
+/* ---- maps: de-duplicated, as every parser reads them ---- */
+
+/* The key of entry frame fr (the default when the entry has none). */
+static sl_val key_of(const sl_rec *r, const sl_plan_msg *em, int32_t kf, uint32_t fr)
+{
+    const sl_rec_slot *s = &r->slots[r->frames[fr].base + (uint32_t)kf];
+    return s->h ? s->v : em->fields[kf].dflt;
+}
+
+/* A scalar key as the 64 bits that identify it (32-bit types by their low
+ * half, bool as 0/1). */
+static uint64_t key_bits(uint8_t type, sl_val k)
+{
+    switch (type) {
+    case SL_PB_BOOL:
+        return k.u != 0;
+    case SL_PB_INT32:
+    case SL_PB_SINT32:
+    case SL_PB_SFIXED32:
+    case SL_PB_UINT32:
+    case SL_PB_FIXED32:
+        return (uint32_t)k.u;
+    default:
+        return k.u;
+    }
+}
+
+static int key_eq(uint8_t type, sl_val a, sl_val b)
+{
+    if (type == SL_PB_STRING)
+        return a.s.len == b.s.len && (a.s.len == 0 || !memcmp(a.s.p, b.s.p, a.s.len));
+    return key_bits(type, a) == key_bits(type, b);
+}
+
+static uint64_t key_hash(uint8_t type, sl_val k)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a for strings */
+    if (type == SL_PB_STRING) {
+        for (uint32_t i = 0; i < k.s.len; i++)
+            h = (h ^ k.s.p[i]) * 1099511628211ULL;
+        return h;
+    }
+    h = key_bits(type, k) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+/* The record's map scratch (pb_rec_int.h: m_ent/m_win/m_keep, a stack
+ * shared with sl_rec_emit, which never runs at the same time) holds
+ * base + n entries. */
+static sl_err_t map_scratch(enc *e, sl_rec *r, size_t n)
+{
+    if (n <= r->m_cap) return SL_OK;
+    size_t cap = n * 2;
+    uint32_t *a = realloc(r->m_ent, cap * sizeof *a);
+    if (a) r->m_ent = a;
+    uint32_t *b = realloc(r->m_win, cap * sizeof *b);
+    if (b) r->m_win = b;
+    uint8_t *k = realloc(r->m_keep, cap);
+    if (k) r->m_keep = k;
+    if (!a || !b || !k) return fail_nomem(e, SL_ERR_NOMEM);
+    r->m_cap = cap;
+    return SL_OK;
+}
+
+/* A map: one entry per distinct key, at the key's first position, holding
+ * the value of its last occurrence (protobuf's rule: a later entry
+ * replaces an earlier one, messages are not merged). Up to 16 entries a
+ * quadratic scan on the stack; above, an open-addressing hash over the
+ * record's map scratch (grown once, then reused). */
+static sl_err_t enc_map(enc *e, int32_t mi, int32_t fi, const sl_plan_field *f,
+                        const sl_rec_slot *s)
+{
+    sl_rec *r = (sl_rec *)e->r; /* only its map scratch is written (pb_encode.h) */
+    const sl_plan_msg *em = &e->p->msgs[f->child];
+    int32_t kf = em->by_number[1], vf = em->by_number[2];
+    uint8_t kt = em->fields[kf].type;
+    size_t n = (size_t)s->v.u, base = r->m_top, i = 0;
+    uint32_t ent16[16], win16[16], *ent = ent16, *win = win16;
+    uint8_t keep16[16], *keep = keep16;
+    int heap = n > 16;
+    sl_err_t rc = SL_OK;
+
+    if (heap) {
+        if ((rc = map_scratch(e, r, base + n))) return rc;
+        ent = r->m_ent + base;
+        win = r->m_win + base;
+        keep = r->m_keep + base;
+    }
+    for (uint32_t it = s->h; it && i < n; it = r->items[it - 1].next, i++) {
+        ent[i] = win[i] = (uint32_t)r->items[it - 1].v.u;
+        keep[i] = 1;
+    }
+    n = i;
+    if (!heap) {
+        for (i = 1; i < n; i++) {
+            sl_val ki = key_of(r, em, kf, ent[i]);
+            for (size_t j = 0; j < i; j++)
+                if (keep[j] && key_eq(kt, key_of(r, em, kf, ent[j]), ki)) {
+                    win[j] = ent[i];
+                    keep[i] = 0;
+                    break;
+                }
+        }
+    } else {
+        size_t tc = 32;
+        while (tc < 2 * n)
+            tc *= 2;
+        if (tc > r->m_tab_cap) {
+            uint32_t *t = realloc(r->m_tab, tc * sizeof *t);
+            if (!t) return fail_nomem(e, SL_ERR_NOMEM);
+            r->m_tab = t;
+            r->m_tab_cap = tc;
+        }
+        uint32_t *tab = r->m_tab;
+        memset(tab, 0, tc * sizeof *tab);
+        for (i = 0; i < n; i++) {
+            sl_val ki = key_of(r, em, kf, ent[i]);
+            size_t h = (size_t)key_hash(kt, ki) & (tc - 1);
+            for (;;) {
+                if (!tab[h]) {
+                    tab[h] = (uint32_t)i + 1;
+                    break;
+                }
+                size_t j = tab[h] - 1;
+                if (key_eq(kt, key_of(r, em, kf, ent[j]), ki)) {
+                    win[j] = ent[i];
+                    keep[i] = 0;
+                    break;
+                }
+                h = (h + 1) & (tc - 1);
+            }
+        }
+        r->m_top = base + n; /* a map inside a value takes the next run */
+    }
+    for (i = 0; i < n; i++) {
+        if (heap) { /* re-read: a nested map may have moved the scratch */
+            ent = r->m_ent + base;
+            win = r->m_win + base;
+            keep = r->m_keep + base;
+        }
+        if (!keep[i]) continue;
+        uint32_t kfr = ent[i], vfr = win[i];
+        size_t at = 0;
+        if ((rc = put_tag(e, tag_of(f, 2))) || (rc = len_open(e, &at))) break;
+        if ((rc = path_push(e, mi, fi))) break;
+        if (!(rc = enc_field(e, f->child, kf, (int32_t)kfr, 1)))
+            rc = enc_field(e, f->child, vf, (int32_t)vfr, 1);
+        e->depth--;
+        if (rc || (rc = len_close(e, at))) break;
+    }
+    if (heap) r->m_top = base;
+    return rc;
+}
+
+/* One field of a frame, if it is to be written. */
+static sl_err_t enc_field(enc *e, int32_t mi, int32_t fi, int32_t frame, int entry)
+{
+    const sl_plan_field *f = &e->p->msgs[mi].fields[fi];
+    const sl_rec_slot *s = &e->r->slots[e->r->frames[frame].base + (uint32_t)fi];
+    sl_err_t rc;
+    if (!s->h) {
+        if (SL_UNLIKELY(f->pf->label == SL_PB_REQUIRED && !entry)) return fail_required(e, mi, fi);
+        return SL_OK;
+    }
+    if (f->is_map) return enc_map(e, mi, fi, f, s);
+    if (f->repeated) return enc_repeated(e, mi, fi, f, s);
+    if (f->child >= 0) return enc_sub(e, mi, fi, f, (int32_t)s->h - 1);
+    if (!f->pf->has_presence && is_default(f->type, s->v)) return SL_OK;
+    int wt = sl_pb_wire_type(f->type);
+    if (wt == 2) {
+        uint32_t len = s->v.s.len;
+        if (SL_UNLIKELY(rc = sl_buf_reserve(e->out, 15 + (size_t)len))) return fail_nomem(e, rc);
+        uint8_t *q = raw_varint(raw_varint(e->out->p + e->out->len, tag_of(f, 2)), len);
+        if (len) memcpy(q, s->v.s.p, len);
+        e->out->len = (size_t)(q + len - e->out->p);
+        return SL_OK;
+    }
+    if (SL_UNLIKELY(rc = sl_buf_reserve(e->out, 15))) return fail_nomem(e, rc);
+    uint8_t *q = raw_varint(e->out->p + e->out->len, tag_of(f, wt));
+    e->out->len = (size_t)(raw_scalar(q, f->type, wt, s->v) - e->out->p);
+    return SL_OK;
+}
+
+static sl_err_t enc_msg(enc *e, int32_t mi, int32_t frame, const uint8_t *keep)
+{
+    const sl_plan_msg *m = &e->p->msgs[mi];
+    const int entry = m->pm->map_entry;
+    sl_err_t rc;
+    for (int32_t k = 0; k < m->n_fields; k++) {
+        int32_t fi = m->sorted[k];
+        if (keep && !keep[fi]) continue;
+        if ((rc = enc_field(e, mi, fi, frame, entry))) return rc;
+    }
+    return SL_OK;
+}
+
+sl_err_t sl_pb_encode(const sl_rec *r, const uint8_t *keep_top, sl_buf *out, sl_error *err)
+{
+    enc e;
+    e.r = r;
+    e.p = r->p;
+    e.out = out;
+    e.err = err;
+    e.depth = 0;
+    size_t start = out->len;
+    ((sl_rec *)r)->m_top = 0; /* the map scratch is free between calls */
+    sl_err_t rc = r->n_frames ? enc_msg(&e, 0, 0, keep_top) : SL_OK;
+    if (rc) out->len = start;
+    return rc;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# 0030 run-pipeline: `sluice run` end to end against dev-kafka.
+#
+# Events from `sluice gen` go into a 4-partition topic; a pipeline with three
+# streams (routed by a field, by a header, and one with a filter and a
+# projection) writes hourly Parquet partitions with metadata columns, with
+# checkpoints every second and two workers, until idle. What must hold,
+# checked by readers we did not write:
+#   - per stream and per dt/hour partition, DuckDB counts exactly the rows
+#     protobuf's own parser (python3-protobuf, run_expect.py) expects from
+#     the same events, with the filter stated independently in Python;
+#   - (_partition, _offset) is unique (no duplicates), and every row sits in
+#     the directory of its event hour;
+#   - no in-progress (hidden) file is left, and the projected stream has only
+#     its columns plus the metadata;
+#   - records of no stream are dead-lettered with their position.
+set -euo pipefail
+: "${SLUICE:?}" "${SL_SRC:?}" "${SL_TMP:=/tmp}"
+T="$SL_TMP/e2e-0030"
+rm -rf "$T" && mkdir -p "$T"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+TOOLS="$SL_SRC/tests/tools"
+source "$TOOLS/devkafka.sh"
+devkafka_start --topic events:4
+
+N=20000
+# 4 log_ids: 001000 (field route), 001001 (header route), 001002 (filtered,
+# projected), 001003 (no stream: dead-lettered)
+"$SLUICE" gen --count $N --streams 4 --seed 7 --span-s 10800 --output "$T/ev.pb" --quiet
+"$SLUICE" gen --count $N --streams 4 --seed 7 --span-s 10800 --brokers "$BROKERS" --topic events --quiet
+
+cp "$SL_SRC/tests/data/play_event.proto" "$T/"
+cat > "$T/p.yaml" <<YAML
+pipeline: e2e30
+state_dir: ./state
+checkpoint: { interval: 1s }
+workers: 2
+source:
+  kind: kafka
+  brokers: $BROKERS
+  topics: [events]
+schemas: [./play_event.proto]
+streams:
+  - name: play
+    route: { field: log_id, equals: "001000" }
+    message: bench.PlayEvent
+    event_time: { field: event_time_ms, unit: ms }
+    etl:
+      metadata: [topic, partition, offset]
+    outputs:
+      - { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}", format: parquet, compression: zstd }
+  - name: byheader
+    route: { header: log_id, equals: "001001" }
+    message: bench.PlayEvent
+    event_time: { field: event_time_ms, unit: ms }
+    etl:
+      metadata: [partition, offset]
+    outputs:
+      - { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}", compression: snappy }
+  - name: filtered
+    route: { field: log_id, equals: "001002" }
+    message: bench.PlayEvent
+    event_time: { field: event_time_ms, unit: ms }
+    etl:
+      filter: "play_seconds > 30 and platform != 'TV'"
+      columns: [mid, play_seconds, platform, event_time_ms]
+      metadata: [partition, offset, kafka_timestamp]
+    outputs:
+      - { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" }
+dead_letter: { kind: files, path: ./lake/_dead_letter }
+YAML
+(cd "$T" && "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run.log" || { cat "$T/run.log"; fail "sluice run failed"; }
+
+/usr/bin/python3 "$TOOLS/run_expect.py" --proto "$T/play_event.proto" --input "$T/ev.pb" \
+  --stream play=001000 --stream byheader=001001 \
+  --stream "filtered=001002@m.play_seconds > 30 and m.platform != 4" > "$T/expect.json"
+grep -q "TV = 4;" "$SL_SRC/tests/data/play_event.proto" || fail "play_event.proto: TV is not 4 any more"
+(cd "$TOOLS" && node lake_check.mjs "$T/lake" play byheader filtered) > "$T/got.json"
+/usr/bin/python3 - "$T/expect.json" "$T/got.json" <<'PY'
+import json, sys
+exp, got = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = []
+for s, e in exp.items():
+    g = got[s]
+    if e['rows'] == 0: bad.append(f'{s}: test data has no rows')
+    if g['rows'] != e['rows']: bad.append(f"{s}: {g['rows']} rows in the lake, protobuf expects {e['rows']}")
+    if g['distinct'] != g['rows']: bad.append(f"{s}: {g['rows'] - g['distinct']} duplicate (_partition, _offset)")
+    if g['misplaced']: bad.append(f"{s}: {g['misplaced']} rows outside their event hour's directory")
+    if g['partitions'] != e['partitions']: bad.append(f"{s}: partitions {g['partitions']} != {e['partitions']}")
+if bad: sys.exit('FAIL: ' + '\n'.join(bad))
+print('ok:', {s: g['rows'] for s, g in got.items()})
+PY
+# projection: only the projected columns plus metadata
+cols=$(cd "$TOOLS" && node --input-type=module -e "
+import { DuckDBInstance } from '@duckdb/node-api';
+const c = await (await DuckDBInstance.create(':memory:')).connect();
+const r = await c.runAndReadAll(\"DESCRIBE SELECT * FROM read_parquet('$T/lake/filtered/**/*.parquet', hive_partitioning=false)\");
+console.log(r.getRowsJson().map(x => x[0]).join(','));")
+[ "$cols" = "mid,play_seconds,platform,event_time_ms,_partition,_offset,_kafka_timestamp" ] || fail "projected columns: $cols"
+# nothing hidden left, manifests present
+left=$(find "$T/lake" -name '.sluice+*' | wc -l)
+[ "$left" = 0 ] || fail "$left in-progress files left in the lake"
+ls "$T/state/manifests/"*.manifest >/dev/null || fail "no manifest"
+# unrouted records (log_id 001003) are dead-lettered with their position
+nexp=$(/usr/bin/python3 "$TOOLS/run_expect.py" --proto "$T/play_event.proto" --input "$T/ev.pb" --stream x=001003 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["x"]["rows"])')
+ndl=$(cat "$T"/lake/_dead_letter/*.jsonl | wc -l)
+[ "$ndl" = "$nexp" ] || fail "dead letters: $ndl, expected $nexp unrouted records"
+dl1=$(ls "$T"/lake/_dead_letter/*.jsonl | head -1)
+head -1 "$dl1" | /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.stdin.readline())
+assert d["topic"] == "events" and d["offset"] >= 0 and d["partition"] >= 0 and "no stream" in d["reason"] and d["raw_base64"], d'
+echo "0030 ok"
