@@ -42,7 +42,7 @@ sleep 3
 "$S" gen --count $((RATE * SECS)) --streams "$K" --span-s 7200 --rate "$RATE" --brokers "$BROKERS" --topic events --quiet
 wait $pid || { tail "$W/run.log"; exit 1; }
 grep -E "checkpoint [0-9]+: [0-9]+ files" "$W/run.log" | grep -v ": 0 files" |
-  sed -E 's/.*: ([0-9]+) files?, ([0-9]+) rows published in ([0-9]+) ms \(ingestion paused ([0-9.]+) ms\).*/\1 \2 \3 \4/' > "$W/ckpts"
+  sed -E 's/.*: ([0-9]+) files?, ([0-9]+) rows published in ([0-9]+) ms \(ingestion paused ([0-9.]+) ms.*/\1 \2 \3 \4/' > "$W/ckpts"
 [ -s "$W/ckpts" ] || { tail "$W/run.log"; exit 1; }
 med() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 {

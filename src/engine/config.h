@@ -155,7 +155,7 @@ typedef struct sl_cfg {
         char *topic;      /* kafka */
     } dead_letter;
     struct {
-        int max_open_files;     /* default 256: open writers per worker, LRU rolled */
+        int max_open_files;     /* default 1024: open writers per worker, LRU rolled */
         int64_t memory;         /* default 256 MiB: buffered bytes per worker before flushing */
         int64_t file_size;      /* default 256 MiB: a part file rolls past this size */
         int64_t row_group_size; /* default 128 MiB */

@@ -165,7 +165,7 @@ const sl_cfg_key sl_cfg_keys[] = {
     {.path = "dead_letter.topic", .type = SL_CK_STR, .off = R(dead_letter.topic),
      .doc = "kind kafka (required): the dead-letter topic."},
     {.path = "limits", .type = SL_CK_MAP, .doc = "Resource bounds, per worker."},
-    {.path = "limits.max_open_files", .type = SL_CK_INT, .dflt = "256", .lo = 1, .hi = 65536,
+    {.path = "limits.max_open_files", .type = SL_CK_INT, .dflt = "1024", .lo = 1, .hi = 65536,
      .off = R(limits.max_open_files),
      .doc = "Open part files per worker; past it the least recently used one is rolled (closed)."},
     {.path = "limits.memory", .type = SL_CK_SIZE, .dflt = "256MiB", .lo = MIB,

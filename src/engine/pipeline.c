@@ -602,6 +602,14 @@ sl_err_t sl_pipeline_compile(sl_pipeline *p, const sl_cfg *cfg, sl_error *err)
         if ((rc = stream_compile(p, i, err))) goto fail;
     }
     if (cfg->n_streams == 1 && cfg->streams[0].route.kind == SL_ROUTE_ALL) p->route_all = 0;
+    if (cfg->dead_letter.kind != SL_OUT_FILES || !cfg->dead_letter.path) {
+        rc = sl_error_set(err, SL_ERR_UNSUPPORTED,
+                          "%s: dead_letter: only kind files is available in this version (dead "
+                          "letters to a Kafka topic come with the operations work); use "
+                          "{ kind: files, path: DIR }",
+                          cfg->file);
+        goto fail;
+    }
     if ((rc = build_groups(p, err))) goto fail;
     return SL_OK;
 fail:

@@ -98,40 +98,112 @@ static int sweep_fn(void *arg, const char *path, const char *name)
     return 0;
 }
 
+/* Publishing: the files of a checkpoint grouped by directory; each group
+ * is renamed and its directory fsynced once. Groups go to up to
+ * PUBLISH_THREADS threads, since with hundreds of partition directories the
+ * directory fsyncs, not the renames, are the cost of a commit. */
+#define PUBLISH_THREADS 8
+
+typedef struct publish_ctx {
+    sl_rt *rt;
+    const sl_manifest *m;
+    int redo;
+    int32_t *order; /* file indexes sorted by directory */
+    int32_t *group; /* start of each group in order, n_groups + 1 entries */
+    int32_t n_groups;
+    atomic_int next;
+    pthread_mutex_t mu;
+    sl_err_t rc;
+    sl_error err;
+} publish_ctx;
+
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) : 0;
+}
+
+static const sl_manifest *g_sort_m;
+static int by_dir(const void *a, const void *b)
+{
+    const char *x = g_sort_m->files[*(const int32_t *)a].final;
+    const char *y = g_sort_m->files[*(const int32_t *)b].final;
+    size_t lx = dir_len(x), ly = dir_len(y);
+    int c = memcmp(x, y, lx < ly ? lx : ly);
+    return c ? c : (lx > ly) - (lx < ly);
+}
+
+static void *publish_main(void *arg)
+{
+    publish_ctx *pc = arg;
+    sl_storage *st = pc->rt->st;
+    sl_error e;
+    int g;
+    while ((g = atomic_fetch_add(&pc->next, 1)) < pc->n_groups) {
+        sl_err_t rc = SL_OK;
+        const char *fin = NULL;
+        for (int32_t k = pc->group[g]; !rc && k < pc->group[g + 1]; k++) {
+            const sl_mf_file *f = &pc->m->files[pc->order[k]];
+            fin = f->final;
+            rc = st->vt->publish(st, f->hidden, f->final, &e);
+            if (rc && pc->redo && strstr(e.msg, "No such file"))
+                rc = sl_error_set(&e, SL_ERR_CORRUPT,
+                                  "checkpoint %" PRIu64 " lists %s, but neither it nor %s "
+                                  "exists: the lake lost a committed file (deleted by hand?); "
+                                  "restore it, or remove it from the manifest to accept the loss",
+                                  pc->m->checkpoint, f->hidden, f->final);
+            if (!rc) sl_fault_point("ckpt.published_one");
+        }
+        if (!rc && fin && dir_len(fin)) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%.*s", (int)dir_len(fin), fin);
+            rc = st->vt->sync_dir(st, dir, &e);
+        }
+        if (rc) {
+            pthread_mutex_lock(&pc->mu);
+            if (!pc->rc) {
+                pc->rc = rc;
+                pc->err = e;
+            }
+            pthread_mutex_unlock(&pc->mu);
+            break;
+        }
+    }
+    return NULL;
+}
+
 static sl_err_t publish_all(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err)
 {
-    sl_storage *st = rt->st;
-    for (int32_t i = 0; i < m->n_files; i++) {
-        const sl_mf_file *f = &m->files[i];
-        sl_err_t rc = st->vt->publish(st, f->hidden, f->final, err);
-        if (rc) {
-            if (redo && err->msg[0] && strstr(err->msg, "No such file"))
-                return sl_error_set(err, SL_ERR_CORRUPT,
-                                    "checkpoint %" PRIu64 " lists %s, but neither it nor %s "
-                                    "exists: the lake lost a committed file (deleted by hand?); "
-                                    "restore it, or remove it from the manifest to accept the loss",
-                                    m->checkpoint, f->hidden, f->final);
-            return rc;
-        }
-        sl_fault_point("ckpt.published_one");
+    if (!m->n_files) return SL_OK;
+    publish_ctx pc = {.rt = rt, .m = m, .redo = redo};
+    pc.order = malloc(sizeof(int32_t) * (size_t)m->n_files);
+    pc.group = malloc(sizeof(int32_t) * (size_t)(m->n_files + 1));
+    if (!pc.order || !pc.group) {
+        free(pc.order);
+        free(pc.group);
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     }
-    /* fsync each directory once */
-    for (int32_t i = 0; i < m->n_files; i++) {
-        const char *fin = m->files[i].final;
-        const char *slash = strrchr(fin, '/');
-        size_t dl = slash ? (size_t)(slash - fin) : 0;
-        int seen = 0;
-        for (int32_t k = 0; k < i && !seen; k++) {
-            const char *o = m->files[k].final, *os = strrchr(o, '/');
-            seen = os && (size_t)(os - o) == dl && !strncmp(o, fin, dl);
-        }
-        if (seen || !dl) continue;
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%.*s", (int)dl, fin);
-        sl_err_t rc = st->vt->sync_dir(st, dir, err);
-        if (rc) return rc;
-    }
-    return SL_OK;
+    for (int32_t i = 0; i < m->n_files; i++)
+        pc.order[i] = i;
+    g_sort_m = m; /* only the coordinator publishes */
+    qsort(pc.order, (size_t)m->n_files, sizeof(int32_t), by_dir);
+    for (int32_t i = 0; i < m->n_files; i++)
+        if (i == 0 || by_dir(&pc.order[i - 1], &pc.order[i])) pc.group[pc.n_groups++] = i;
+    pc.group[pc.n_groups] = m->n_files;
+    atomic_init(&pc.next, 0);
+    pthread_mutex_init(&pc.mu, NULL);
+    pthread_t th[PUBLISH_THREADS];
+    int nt = pc.n_groups < PUBLISH_THREADS ? pc.n_groups : PUBLISH_THREADS, started = 0;
+    for (int i = 1; i < nt; i++, started++)
+        if (pthread_create(&th[i - 1], NULL, publish_main, &pc)) break;
+    publish_main(&pc); /* this thread works too */
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&pc.mu);
+    free(pc.order);
+    free(pc.group);
+    if (pc.rc) *err = pc.err;
+    return pc.rc;
 }
 
 static sl_err_t recover(sl_rt *rt, sl_error *err)
@@ -290,12 +362,14 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         goto out;
     }
     m.txn = rt->kout != NULL;
+    int64_t t_closed = mono_ms();
     sl_fault_point("ckpt.before_manifest");
     if ((rc = sl_manifest_write(&m, rt->mf_dir, rt->cfg->pipeline, err))) {
         err->retriable = 1;
         goto out;
     }
     sl_fault_point("ckpt.manifest_written");
+    int64_t t_manifest = mono_ms();
     /* committed: from here on recovery finishes C */
     sl_manifest *old = &rt->mf;
     sl_manifest_free(old);
@@ -307,15 +381,18 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         goto out;
     }
     sl_fault_point("ckpt.published");
+    int64_t t_published = mono_ms();
     if ((rc = sl_kx_begin_next(rt, c + 1, err))) goto out;
     rt->files_published += rt->mf.n_files;
     rt->rows_published += rows;
     if (rt->opts->progress)
         logf_(rt,
               "checkpoint %" PRIu64 ": %d file%s, %" PRId64 " rows published in %" PRId64
-              " ms (ingestion paused %.1f ms)",
+              " ms (ingestion paused %.1f ms; files closed after %" PRId64 " ms, manifest %" PRId64
+              " ms, publish %" PRId64 " ms)",
               c, (int)rt->mf.n_files, rt->mf.n_files == 1 ? "" : "s", rows, mono_ms() - t0,
-              (double)pause_us / 1000.0);
+              (double)pause_us / 1000.0, t_closed - t0, t_manifest - t_closed,
+              t_published - t_manifest);
     sl_manifest_clear_files(&rt->mf);
     if (!rt->kout) commit_offsets(rt); /* with a Kafka output they went with the transaction */
 out:
@@ -511,7 +588,10 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
         if ((rc = sl_worker_init(rt, &rt->w[i], i, err))) goto out;
         rt->w[i].done_ckpt = rt->mf.checkpoint;
     }
-    if ((rc = sl_closer_start(rt, cfg->workers > 1 ? cfg->workers : 2, err))) goto out;
+    /* closing is compression (CPU) and fsync (waiting): twice the workers,
+     * at least 4, so fsyncs overlap */
+    int pool = cfg->workers * 2 < 4 ? 4 : cfg->workers * 2 > 32 ? 32 : cfg->workers * 2;
+    if ((rc = sl_closer_start(rt, pool, err))) goto out;
     if ((rc = sl_kx_start(rt, err))) goto out;
     for (int32_t i = 0; i < rt->nw; i++) {
         if (pthread_create(&rt->w[i].th, NULL, sl_worker_main, &rt->w[i])) {

@@ -82,7 +82,7 @@ cmp(orig, norm, "", "")
 # defaults the issue names, where the file leaves them out
 if "group" not in orig["source"] and norm["source"]["group"] != "sluice-" + orig["pipeline"]:
     errors.append("source.group default")
-if "limits" not in orig and norm["limits"] != {"max_open_files": 256, "memory": "256MiB",
+if "limits" not in orig and norm["limits"] != {"max_open_files": 1024, "memory": "256MiB",
                                                "file_size": "256MiB", "row_group_size": "128MiB"}:
     errors.append("limits defaults")
 for e in errors: print(e, file=sys.stderr)

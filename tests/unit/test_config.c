@@ -160,7 +160,7 @@ static void test_defaults(void)
     CHECK(!strcmp(s->outputs[0].compression, "zstd"));
     CHECK_EQ_INT(c->dead_letter.kind, SL_OUT_FILES);
     CHECK(!strcmp(c->dead_letter.path, "/cfg/dead_letter"));
-    CHECK_EQ_INT(c->limits.max_open_files, 256);
+    CHECK_EQ_INT(c->limits.max_open_files, 1024);
     CHECK_EQ_INT(c->limits.memory, 256 << 20);
     CHECK_EQ_INT(c->limits.file_size, 256 << 20);
     CHECK_EQ_INT(c->limits.row_group_size, 128 << 20);

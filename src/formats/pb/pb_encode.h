@@ -7,9 +7,11 @@
  *   - repeated scalars packed when the descriptor says so (proto3 numeric,
  *     bool and enum fields unless [packed = false]; proto2 only with
  *     [packed = true]); strings, bytes and messages one tag per element;
- *   - map entries in the record's order, duplicates included (a parser
- *     keeps the last value of a key, as it did for the input), each entry
- *     holding the key and value the record holds;
+ *   - maps de-duplicated as protobuf reads them: one entry per key, at the
+ *     position where the key first appeared, holding the value of the key's
+ *     last entry (a later entry replaces, it does not merge), as
+ *     sl_rec_emit does; inside an entry, key and value follow the rules
+ *     below (a proto3 entry omits a default key or value);
  *   - proto3 implicit-presence fields omitted when they hold the default
  *     (0, false, "", enum 0; a float or double is default only when its
  *     bits are all zero, so -0.0 and NaN are written, as protobuf does);
@@ -39,10 +41,13 @@
  * or out of memory. On error out->len is back to its value at the call
  * (bytes past it may have changed).
  *
- * Cost: linear in the output, plus one memmove of a nested message's body
- * for each enclosing message at least 128 bytes long (its length prefix
- * needs more than the one byte reserved for it). Nothing is allocated but
- * out's growth, so a reused buffer allocates nothing after warm-up. */
+ * Cost: linear in the output, plus one memmove of a message's body for
+ * each message at least 128 bytes long (its length prefix needs more than
+ * the one byte reserved for it); maps of more than 16 entries hash their
+ * keys. Nothing is allocated but out's growth and, for such maps, the
+ * record's map scratch (shared with sl_rec_emit, grown once, then reused:
+ * the only part of *r written, so a record must not be encoded and emitted
+ * at the same time from two threads). After warm-up nothing allocates. */
 sl_err_t sl_pb_encode(const sl_rec *r, const uint8_t *keep_top, sl_buf *out,
                       sl_error *err) SL_MUST_CHECK;
 
