@@ -10,9 +10,16 @@
  * (cli/signals.c; checked every 100 ms), remove the file, stop the
  * cluster, exit 0. Data lives only in memory: it ends with the process.
  *
+ * SIGUSR1 takes every broker down (connections dropped, new ones refused)
+ * and SIGUSR2 brings them back, so a test can show what clients do while
+ * the cluster is unreachable - the topics and their data stay.
+ *
  * Exit status: 0 after a signal, 1 failure (cluster, topic or file), 2 usage.
  */
 #include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +41,7 @@ static void sl_dk_usage(FILE *f)
             "Run a local Kafka-protocol cluster (librdkafka's mock cluster) on 127.0.0.1 with\n"
             "random ports until SIGINT/SIGTERM. Data is kept in memory only, and each\n"
             "partition keeps only its newest ~5 MiB or 100k message sets.\n"
+            "SIGUSR1 takes every broker down (for testing clients); SIGUSR2 brings them back.\n"
             "\n"
             "options:\n"
             "  --brokers N            number of brokers, 1 to %d (default 1)\n"
@@ -100,6 +108,14 @@ static sl_err_t sl_dk_write_file(const char *path, const char *boot, sl_error *e
     return sl_atomic_commit(&af, err);
 }
 
+static volatile sig_atomic_t sl_dk_down_req;
+static int sl_dk_is_down;
+
+static void sl_dk_on_usr(int sig)
+{
+    sl_dk_down_req = sig == SIGUSR1;
+}
+
 int sl_cmd_dev_kafka(int argc, char **argv)
 {
     int nbrokers = 1, ntopics = 0, st = 1, wrote = 0;
@@ -149,6 +165,8 @@ int sl_cmd_dev_kafka(int argc, char **argv)
     }
 
     sl_cli_trap_signals();
+    signal(SIGUSR1, sl_dk_on_usr);
+    signal(SIGUSR2, sl_dk_on_usr);
     if (sl_kdev_start(&d, nbrokers, &err)) goto fail;
     for (int i = 0; i < ntopics; i++)
         if (sl_kdev_create_topic(d, topics[i].name, topics[i].partitions, &err)) goto fail;
@@ -165,6 +183,14 @@ int sl_cmd_dev_kafka(int argc, char **argv)
     while (!sl_cli_stop) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
+        int want = sl_dk_down_req;
+        if (want != sl_dk_is_down) {
+            for (int b = 1; b <= nbrokers; b++)
+                (want ? rd_kafka_mock_broker_set_down
+                      : rd_kafka_mock_broker_set_up)(sl_kdev_mock(d), (int32_t)b);
+            sl_dk_is_down = want;
+            fprintf(stderr, "sluice dev-kafka: brokers %s\n", want ? "down" : "up");
+        }
     }
     st = 0;
     goto out;
