@@ -5,11 +5,12 @@
 #                 end-to-end (Release), the same under ASan+UBSan, and a short
 #                 fuzz pass of every decoder
 #   make bench    sluice against DuckDB on the reference workload
+#   make bench-pipeline  sluice run against kcat and convert; 200-stream checkpoints
 #   make format   clang-format every C file
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
 
-.PHONY: all deps demo test test-release test-asan test-fuzz bench format clean
+.PHONY: all deps demo test test-release test-asan test-fuzz bench bench-pipeline format clean
 
 all: deps
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -44,6 +45,11 @@ test-fuzz: test-deps
 bench: all
 	@scripts/deps.sh bench
 	@bench/run.sh
+
+bench-pipeline: all
+	@scripts/deps.sh bench
+	@bench/pipeline.sh
+	@bench/streams.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

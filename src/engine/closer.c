@@ -29,8 +29,8 @@ static sl_err_t finish(sl_rt *rt, sl_bucket *b, sl_error *err)
     b->pw = NULL;
     const char *ext = b->stream >= 0 && !rt->pl->streams[b->stream].jsonl ? "parquet" : "jsonl";
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s-c%" PRIu64 "-w%d-%" PRIu64 ".%s", b->dir, rt->cfg->pipeline,
-             b->ckpt, b->worker, b->seq, ext);
+    snprintf(path, sizeof path, "%s/%s-%s-c%" PRIu64 "-w%d-%" PRIu64 ".%s", b->dir,
+             rt->cfg->pipeline, rt->instance, b->ckpt, b->worker, b->seq, ext);
     if (!(b->final = strdup(path))) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     sl_fault_point("closer.closed");
     return SL_OK;

@@ -141,7 +141,10 @@ static void tpl_free(sl_template *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Append a value from data, sanitized for a path segment. */
+/* Append a value from data, sanitized for a path segment: '/', '\\' and
+ * control characters become '_', and so does a '.' that starts the value or
+ * touches another '.', so no value can climb up ("..") or hide a directory
+ * (".x"). Empty is "__empty__". */
 static size_t put_clean(char *out, size_t pos, size_t cap, const uint8_t *p, size_t len)
 {
     if (len == 0) {
@@ -153,11 +156,10 @@ static size_t put_clean(char *out, size_t pos, size_t cap, const uint8_t *p, siz
     for (size_t i = 0; i < len && pos + 1 < cap; i++) {
         uint8_t c = p[i];
         if (c < 0x20 || c == 0x7f || c == '/' || c == '\\' ||
-            (c == '.' && i + 1 < len && p[i + 1] == '.'))
+            (c == '.' && (i == 0 || p[i - 1] == '.' || (i + 1 < len && p[i + 1] == '.'))))
             c = '_';
         out[pos++] = (char)c;
     }
-    if (len == 1 && p[0] == '.') out[pos - 1] = '_';
     return pos;
 }
 

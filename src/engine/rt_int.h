@@ -104,6 +104,7 @@ struct sl_rt {
     sl_storage *st;
     char *mf_dir;
     char attempt[32];
+    char instance[9]; /* engine/state.h: part of every file name */
     rd_kafka_t *rk;
     sl_worker *w;
     int32_t nw;
@@ -127,7 +128,8 @@ struct sl_rt {
     atomic_ullong txn_ckpt; /* the checkpoint whose transaction is open, 0 none */
     /* status */
     int64_t files_published, rows_published;
-    int failed; /* an error stopped this attempt */
+    int failed;     /* an error stopped this attempt */
+    int final_ckpt; /* the checkpoint being taken is the last before exit */
     sl_error fail_err;
 };
 

@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "engine/rt_int.h"
+#include "engine/state.h"
 #include "plugins/kafka/kconf.h"
 
 static int64_t mono_ms(void)
@@ -227,7 +228,7 @@ static sl_err_t recover(sl_rt *rt, sl_error *err)
     }
     sl_manifest_clear_files(&rt->mf);
     sweep s = {rt, "", 0, err, SL_OK};
-    snprintf(s.prefix, sizeof s.prefix, ".sluice+%s+", rt->cfg->pipeline);
+    snprintf(s.prefix, sizeof s.prefix, ".sluice+%s+%s+", rt->cfg->pipeline, rt->instance);
     const char *roots[1024];
     int nr = 0;
     roots[nr++] = rt->cfg->dead_letter.path;
@@ -271,7 +272,7 @@ static sl_err_t fail_from_workers(sl_rt *rt, sl_error *err)
     return sl_error_set(err, SL_ERR_IO, "a worker failed");
 }
 
-static void commit_offsets(sl_rt *rt)
+static void commit_offsets(sl_rt *rt, int sync)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(rt->mf.n_pos + 1);
     int n = 0;
@@ -285,7 +286,12 @@ static void commit_offsets(sl_rt *rt)
             n++;
         }
     pthread_mutex_unlock(&rt->mu);
-    if (n) rd_kafka_commit(rt->rk, l, 1);
+    if (n) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(rt->rk, l, !sync);
+        if (e && sync)
+            logf_(rt, "committing offsets to the group before releasing partitions: %s",
+                  rd_kafka_err2str(e));
+    }
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -394,7 +400,8 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
               (double)pause_us / 1000.0, t_closed - t0, t_manifest - t_closed,
               t_published - t_manifest);
     sl_manifest_clear_files(&rt->mf);
-    if (!rt->kout) commit_offsets(rt); /* with a Kafka output they went with the transaction */
+    if (!rt->kout)                          /* with a Kafka output they went with the transaction */
+        commit_offsets(rt, rt->final_ckpt); /* the last one waits: the next owner reads them */
 out:
     sl_manifest_free(&m);
     return rc;
@@ -424,13 +431,31 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
     return SL_OK;
 }
 
+/* Where an assigned partition starts: this instance's manifest position,
+ * unless the group's committed offset is further - then another instance
+ * of the pipeline (its own state directory, the same consumer group) has
+ * checkpointed it since, and committed before it released the partition. */
 static void on_assign(sl_rt *rt, rd_kafka_topic_partition_list_t *l)
 {
     static int32_t rr;
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(l);
+    if (rd_kafka_committed(rt->rk, q, 10000)) {
+        for (int i = 0; i < q->cnt; i++)
+            q->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+    }
     pthread_mutex_lock(&rt->mu);
     for (int i = 0; i < l->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &l->elems[i];
         int64_t pos = sl_manifest_pos(&rt->mf, tp->topic, tp->partition);
+        int64_t grp = q->elems[i].err ? -1 : q->elems[i].offset;
+        if (grp >= 0 && grp > pos) {
+            if (pos >= 0 || rt->mf.checkpoint)
+                logf_(rt,
+                      "%s [%d]: starting at offset %" PRId64 ", checkpointed by another instance "
+                      "of this pipeline (this instance's last position: %" PRId64 ")",
+                      tp->topic, (int)tp->partition, grp, pos);
+            pos = grp;
+        }
         tp->offset = pos >= 0                       ? pos
                      : rt->cfg->source.start_latest ? RD_KAFKA_OFFSET_END
                                                     : RD_KAFKA_OFFSET_BEGINNING;
@@ -446,6 +471,7 @@ static void on_assign(sl_rt *rt, rd_kafka_topic_partition_list_t *l)
         }
     }
     pthread_mutex_unlock(&rt->mu);
+    rd_kafka_topic_partition_list_destroy(q);
     rd_kafka_assign(rt->rk, l);
 }
 
@@ -465,6 +491,23 @@ static void on_revoke(sl_rt *rt, rd_kafka_topic_partition_list_t *l, int teardow
         if (checkpoint(rt, &e)) {
             rt->failed = 1;
             rt->fail_err = e;
+        } else if (!rt->kout) {
+            /* the next owner starts from the group's offsets: commit the
+             * revoked partitions' positions before releasing them */
+            rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(l->cnt);
+            for (int i = 0; i < l->cnt; i++) {
+                int64_t pos = sl_manifest_pos(&rt->mf, l->elems[i].topic, l->elems[i].partition);
+                if (pos >= 0)
+                    rd_kafka_topic_partition_list_add(c, l->elems[i].topic, l->elems[i].partition)
+                        ->offset = pos;
+            }
+            rd_kafka_resp_err_t ce = c->cnt ? rd_kafka_commit(rt->rk, c, 0) : 0;
+            if (ce)
+                logf_(rt,
+                      "committing offsets before releasing partitions: %s (the next owner "
+                      "may read some records again)",
+                      rd_kafka_err2str(ce));
+            rd_kafka_topic_partition_list_destroy(c);
         }
     }
     rd_kafka_assign(rt->rk, NULL);
@@ -625,6 +668,7 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
         int idle =
             rt->opts->stop_when_idle_ms > 0 && idle_for(rt, wall_ms(), rt->opts->stop_when_idle_ms);
         if (stop || idle || now - last_ckpt >= cfg->checkpoint_interval_ms) {
+            rt->final_ckpt = stop || idle;
             if ((rc = checkpoint(rt, err))) goto out;
             last_ckpt = mono_ms();
             if (stop || idle) {
@@ -707,7 +751,11 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/manifests", cfg->state_dir);
     rt.mf_dir = dir;
-    sl_err_t rc = sl_storage_posix(&rt.st, err);
+    sl_state state;
+    sl_err_t rc = sl_state_open(&state, cfg->state_dir, cfg->pipeline, err);
+    if (rc) return rc;
+    memcpy(rt.instance, state.instance, sizeof rt.instance);
+    rc = sl_storage_posix(&rt.st, err);
     long long acc[5] = {0};
     int64_t backoff = 1000;
     while (!rc) {
@@ -727,6 +775,7 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     }
     sl_manifest_free(&rt.mf);
     if (rt.st) rt.st->vt->destroy(rt.st);
+    sl_state_close(&state);
     pthread_mutex_destroy(&rt.mu);
     pthread_cond_destroy(&rt.cv);
     pthread_cond_destroy(&rt.qcv);

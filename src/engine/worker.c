@@ -16,6 +16,11 @@
  * files are checkpointed and published exactly like data files, so they
  * are exactly-once too.
  *
+ * Departure from DESIGN.md: JSON-lines (row) files are rolled at every
+ * barrier like Parquet files, instead of staying open with a valid length
+ * recorded and truncated on recovery; recovery then only renames and
+ * deletes, and a published file never changes (docs/pipeline.md).
+ *
  * Memory: each bucket keeps at most ~1 MiB of rows before they are encoded
  * into its writer; the open row group of a writer is bounded by
  * limits.row_group_size; past limits.memory in all of a worker's buckets the
@@ -113,17 +118,17 @@ void sl_worker_roll_all(sl_worker *w, uint64_t ckpt)
     }
 }
 
-/* Names: hidden ".sluice+PIPELINE+wW+ATTEMPT+SEQ.inprogress", final
- * "PIPELINE-cC-wW-SEQ.parquet" - unique per pipeline, worker, attempt. The
- * '+' cannot occur in a pipeline name, so one pipeline's prefix never
- * matches another's. The final name is made by the close pool, which knows
- * the checkpoint that publishes the file. Runs on the worker or the pool
+/* Names: hidden ".sluice+PIPELINE+INSTANCE+wW+ATTEMPT+SEQ.inprogress",
+ * final "PIPELINE-INSTANCE-cC-wW-SEQ.parquet" - unique per pipeline,
+ * instance (engine/state.h), worker and attempt. The '+' cannot occur in a
+ * pipeline name, so one pipeline's prefix never matches another's. The final name is made by the
+ * close pool, which knows the checkpoint that publishes the file. Runs on the worker or the pool
  * (never both for one bucket), so it touches only the bucket and rt. */
 static sl_err_t bucket_open_file(sl_rt *rt, sl_bucket *b, sl_error *err)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/.sluice+%s+w%d+%s+%" PRIu64 ".inprogress", b->dir,
-             rt->cfg->pipeline, b->worker, rt->attempt, b->seq);
+    snprintf(path, sizeof path, "%s/.sluice+%s+%s+w%d+%s+%" PRIu64 ".inprogress", b->dir,
+             rt->cfg->pipeline, rt->instance, b->worker, rt->attempt, b->seq);
     if (!(b->hidden = strdup(path))) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     sl_err_t rc = rt->st->vt->create(rt->st, b->hidden, &b->os, err);
     if (rc) return rc;

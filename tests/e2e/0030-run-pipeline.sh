@@ -56,7 +56,7 @@ streams:
     etl:
       metadata: [partition, offset]
     outputs:
-      - { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}", compression: snappy }
+      - { kind: files, path: "./lake/{stream}/platform={platform}/dt={date}/hour={hour}", compression: snappy }
   - name: filtered
     route: { field: log_id, equals: "001002" }
     message: bench.PlayEvent
@@ -97,6 +97,13 @@ const c = await (await DuckDBInstance.create(':memory:')).connect();
 const r = await c.runAndReadAll(\"DESCRIBE SELECT * FROM read_parquet('$T/lake/filtered/**/*.parquet', hive_partitioning=false)\");
 console.log(r.getRowsJson().map(x => x[0]).join(','));")
 [ "$cols" = "mid,play_seconds,platform,event_time_ms,_partition,_offset,_kafka_timestamp" ] || fail "projected columns: $cols"
+# {platform} in the path: every row sits under its own platform's directory
+wrong=$(cd "$TOOLS" && node --input-type=module -e "
+import { DuckDBInstance } from '@duckdb/node-api';
+const c = await (await DuckDBInstance.create(':memory:')).connect();
+const r = await c.runAndReadAll(\"SELECT count(*) FILTER (WHERE regexp_extract(filename, 'platform=([A-Z_]+)/', 1) <> platform), count(DISTINCT platform) FROM read_parquet('$T/lake/byheader/**/*.parquet', filename=true, hive_partitioning=false)\");
+console.log(r.getRowsJson()[0].join(' '));")
+[ "$wrong" = "0 4" ] || [ "$wrong" = "0 5" ] || fail "byheader: rows under another platform's directory, or too few platforms: $wrong"
 # nothing hidden left, manifests present
 left=$(find "$T/lake" -name '.sluice+*' | wc -l)
 [ "$left" = 0 ] || fail "$left in-progress files left in the lake"

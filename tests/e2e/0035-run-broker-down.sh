@@ -5,7 +5,7 @@
 # dev-kafka takes its brokers down on SIGUSR1 and up on SIGUSR2 (the topics
 # and their data stay). The pipeline consumes half the events, the brokers
 # go down for 8 s (the pipeline keeps running and checkpointing what it
-# has), the generator produces the second half once they are back, and the
+# has), the generator produces the second half as they come back, and the
 # pipeline must end with every record in the lake exactly once (DuckDB).
 set -euo pipefail
 : "${SLUICE:?}" "${SL_SRC:?}" "${SL_TMP:=/tmp}"
@@ -30,7 +30,7 @@ streams:
     etl: { metadata: [partition, offset] }
     outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" } ]
 YAML
-(cd "$T" && exec "$SLUICE" run p.yaml --stop-when-idle 4s) 2> "$T/run.log" &
+(cd "$T" && exec "$SLUICE" run p.yaml --stop-when-idle 10s) 2> "$T/run.log" &
 pid=$!
 for ((k = 0; k < 300; k++)); do
   [ -n "$(find "$T/lake" -name '*.parquet' 2>/dev/null | head -1)" ] && break; sleep 0.1
@@ -39,8 +39,13 @@ done
 kill -USR1 "$DEVKAFKA_PID"
 sleep 8
 kill -0 $pid 2>/dev/null || { cat "$T/run.log"; fail "sluice run exited while the broker was down"; }
+# the producer starts while the brokers are still down: it delivers once
+# they are back, so the second half arrives well within the idle timeout
+"$SLUICE" gen --count $((N / 2)) --seed 9 --brokers "$BROKERS" --topic events --quiet &
+gpid=$!
+sleep 1
 kill -USR2 "$DEVKAFKA_PID"
-"$SLUICE" gen --count $((N / 2)) --seed 9 --brokers "$BROKERS" --topic events --quiet
+wait $gpid || fail "gen could not deliver after the brokers came back"
 for ((k = 0; k < 1200; k++)); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 kill -0 $pid 2>/dev/null && { kill -9 $pid; cat "$T/run.log"; fail "no end after the broker came back"; }
 wait $pid || { cat "$T/run.log"; fail "sluice run failed"; }
