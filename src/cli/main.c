@@ -22,6 +22,7 @@ static const struct {
     {"run", sl_cmd_run, "run a pipeline until stopped (SIGTERM: checkpoint, then exit)"},
     {"dev-kafka", sl_cmd_dev_kafka, "local Kafka-protocol cluster for development and tests"},
     {"config-doc", sl_cmd_config_doc, "the pipeline file reference; --check FILE validates one"},
+    {"partitions", sl_cmd_partitions, "a pipeline's hour partitions and their commit states"},
 };
 
 static void usage(FILE *f)

@@ -7,14 +7,22 @@
  * are applied by reading the row's default text with the same code before
  * the walk of each scope (the top, each stream, each output), so a default
  * is always a value the parser accepts. After a scope is walked its required
- * keys are checked, then one check function per scope enforces the rules
- * that involve more than one key (route, event time, output kinds, unique
- * stream names, route required with several streams).
+ * keys are checked, then one check function per scope (config_check.c)
+ * enforces the rules that involve more than one key and resolves each
+ * stream's event-time and commit values against `defaults:`.
+ *
+ * `defaults` is walked first at the top, wherever it is written, so a stream
+ * can be resolved as soon as it is read (and an error about an inherited
+ * value can point at both places). A stream's wm/commit members start as
+ * "not set" sentinels (sl_cfg_stream_unset) instead of built-in defaults,
+ * because for them "not written" means "inherit", which a default cannot
+ * express. A list row with SL_CKF_EMPTY_OK accepts [] (commit.notify: [] turns
+ * inherited notifications off) and stores a non-NULL empty array for it.
  *
  * Every error is "FILE:LINE:COL: key.path: what is wrong; what is expected",
  * and the first one stops the load (the partial sl_cfg is freed by the same
  * table-driven free as a complete one). Values of source.properties never
- * appear in a message. Cost: linear in the file times the table size (~50
+ * appear in a message. Cost: linear in the file times the table size (~90
  * rows) for key lookups; nothing here is on a hot path.
  *
  * Not done yet: collecting several errors per load (the first is reported,
@@ -38,24 +46,19 @@
 #include "core/units.h"
 #include "engine/config_int.h"
 
-#define SL_CFG_PATH_MAX 320
-
 _Static_assert(sizeof(sl_in_format) == sizeof(int) && sizeof(sl_value_framing) == sizeof(int) &&
                    sizeof(sl_cfg_time_unit) == sizeof(int) && sizeof(sl_out_kind) == sizeof(int) &&
-                   sizeof(sl_out_format) == sizeof(int),
+                   sizeof(sl_out_format) == sizeof(int) && sizeof(sl_notify_kind) == sizeof(int) &&
+                   sizeof(sl_late_policy) == sizeof(int),
                "enum keys are stored as int");
-_Static_assert(offsetof(sl_cfg_stream, line) == 0 && offsetof(sl_cfg_output, line) == 0,
-               "list elements start with line, col");
+_Static_assert(offsetof(sl_cfg_stream, line) == 0 && offsetof(sl_cfg_output, line) == 0 &&
+                   offsetof(sl_cfg_notify, line) == 0 && offsetof(sl_cfg_full, pub) == 0,
+               "list elements start with line, col; an sl_cfg_full starts with its sl_cfg");
 
 /* ---- pass 2: the walk ---- */
 
-typedef struct sl_cp {
-    const char *name, *dir;
-    sl_error *err;
-} sl_cp;
-
-static sl_err_t SL_PRINTF(5, 6)
-    perr(sl_cp *p, const sl_ynode *at, sl_err_t code, const char *path, const char *fmt, ...)
+sl_err_t sl_cfg_perr(sl_cfg_pctx *p, const sl_ynode *at, sl_err_t code, const char *path,
+                     const char *fmt, ...)
 {
     char what[SL_ERRMSG_MAX];
     va_list ap;
@@ -66,7 +69,7 @@ static sl_err_t SL_PRINTF(5, 6)
                         at ? at->col : 1, path, what);
 }
 
-static sl_err_t nomem(sl_cp *p)
+sl_err_t sl_cfg_nomem(sl_cfg_pctx *p)
 {
     return sl_error_set(p->err, SL_ERR_NOMEM, "%s: out of memory", p->name);
 }
@@ -131,7 +134,7 @@ static int enum_index(const char *allowed, const char *s)
 }
 
 /* Read one scalar value `s` for row k into base. `at` is NULL for defaults. */
-static sl_err_t set_scalar(sl_cp *p, const sl_cfg_key *k, void *base, const char *s,
+static sl_err_t set_scalar(sl_cfg_pctx *p, const sl_cfg_key *k, void *base, const char *s,
                            const sl_ynode *at, const char *cpath)
 {
     char *b = (char *)base, exp[300];
@@ -139,22 +142,22 @@ static sl_err_t set_scalar(sl_cp *p, const sl_cfg_key *k, void *base, const char
     uint64_t u = 0;
     sl_cfg_key_expect(k, exp, sizeof exp);
     if (!*s && !(k->flags & SL_CKF_EMPTY_OK))
-        return perr(p, at, SL_ERR_INVALID, cpath, "empty value; expected %s", exp);
+        return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath, "empty value; expected %s", exp);
     switch (k->type) {
     case SL_CK_NAME:
         if (!name_ok(s))
-            return perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not a valid name; expected %s", s,
-                        exp);
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath,
+                               "'%.64s' is not a valid name; expected %s", s, exp);
         /* fall through */
     case SL_CK_STR:
     case SL_CK_PATH:
     case SL_CK_ENUMSTR: {
         if (k->type == SL_CK_ENUMSTR && enum_index(k->allowed, s) < 0)
-            return perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not allowed; expected %s", s,
-                        exp);
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not allowed; expected %s",
+                               s, exp);
         char **slot = (char **)(b + k->off);
         char *val = k->type == SL_CK_PATH ? resolve(p->dir, s) : strdup(s);
-        if (!val) return nomem(p);
+        if (!val) return sl_cfg_nomem(p);
         free(*slot);
         *slot = val;
         return SL_OK;
@@ -167,9 +170,11 @@ static sl_err_t set_scalar(sl_cp *p, const sl_cfg_key *k, void *base, const char
                                                   : sl_parse_size(s, &u);
         if (k->type != SL_CK_INT) v = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
         if (rc)
-            return perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not valid; expected %s", s, exp);
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not valid; expected %s", s,
+                               exp);
         if (v < k->lo || v > k->hi)
-            return perr(p, at, SL_ERR_INVALID, cpath, "%.64s is out of range; expected %s", s, exp);
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath, "%.64s is out of range; expected %s",
+                               s, exp);
         if (k->type == SL_CK_INT)
             *(int *)(b + k->off) = (int)v;
         else
@@ -181,33 +186,33 @@ static sl_err_t set_scalar(sl_cp *p, const sl_cfg_key *k, void *base, const char
         int t = !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on");
         int f = !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off");
         if (!t && !f)
-            return perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not a boolean; expected %s", s,
-                        exp);
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath,
+                               "'%.64s' is not a boolean; expected %s", s, exp);
         if (k->type == SL_CK_BOOL) *(int *)(b + k->off) = t;
         return SL_OK;
     }
     case SL_CK_ENUM: {
         int i = enum_index(k->allowed, s);
         if (i < 0)
-            return perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not allowed; expected %s", s,
-                        exp);
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath, "'%.64s' is not allowed; expected %s",
+                               s, exp);
         *(int *)(b + k->off) = i;
         return SL_OK;
     }
     case SL_CK_ROUTE: {
         sl_cfg_stream *st = base;
         if (st->route.kind != SL_ROUTE_ALL)
-            return perr(p, at, SL_ERR_INVALID, cpath,
-                        "a route has one of field, header, topic; remove the others");
+            return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath,
+                               "a route has one of field, header, topic; remove the others");
         char *val = strdup(s);
-        if (!val) return nomem(p);
+        if (!val) return sl_cfg_nomem(p);
         st->route.kind = (sl_route_kind)k->tag;
         st->route.name = val;
         return SL_OK;
     }
     default:
-        return perr(p, at, SL_ERR_INVALID, cpath, "internal: row type %d is not a scalar",
-                    (int)k->type);
+        return sl_cfg_perr(p, at, SL_ERR_INVALID, cpath, "internal: row type %d is not a scalar",
+                           (int)k->type);
     }
 }
 
@@ -233,7 +238,7 @@ static int levenshtein(const char *a, const char *b)
     return row[lb];
 }
 
-static sl_err_t unknown_key(sl_cp *p, const sl_ynode *k, const char *gp, size_t gplen,
+static sl_err_t unknown_key(sl_cfg_pctx *p, const sl_ynode *k, const char *gp, size_t gplen,
                             const char *cpath)
 {
     char known[600];
@@ -256,35 +261,35 @@ static sl_err_t unknown_key(sl_cp *p, const sl_ynode *k, const char *gp, size_t 
     }
     size_t kl = strlen(k->text);
     if (best && bestd <= (kl <= 4 ? 1 : kl <= 8 ? 2 : 3))
-        return perr(p, k, SL_ERR_INVALID, cpath, "unknown key; did you mean '%s'?", best);
-    return perr(p, k, SL_ERR_INVALID, cpath, "unknown key; expected one of %s", known);
+        return sl_cfg_perr(p, k, SL_ERR_INVALID, cpath, "unknown key; did you mean '%s'?", best);
+    return sl_cfg_perr(p, k, SL_ERR_INVALID, cpath, "unknown key; expected one of %s", known);
 }
 
-static sl_err_t walk_scope(sl_cp *p, const sl_ynode *node, const char *scope, const char *cpath,
-                           void *base);
+static sl_err_t walk_scope(sl_cfg_pctx *p, const sl_ynode *node, const char *scope,
+                           const char *cpath, void *base);
 
 static void child_path(char *out, const char *parent, const char *leaf)
 {
     snprintf(out, SL_CFG_PATH_MAX, "%s%s%.64s", parent, *parent ? "." : "", leaf);
 }
 
-static sl_err_t set_list(sl_cp *p, const sl_cfg_key *k, const sl_ynode *v, void *base,
+static sl_err_t set_list(sl_cfg_pctx *p, const sl_cfg_key *k, const sl_ynode *v, void *base,
                          const char *cpath)
 {
     char exp[300], ip[SL_CFG_PATH_MAX];
     char *b = (char *)base;
     sl_cfg_key_expect(k, exp, sizeof exp);
     if (v->type != SL_YN_SEQ)
-        return perr(p, v, SL_ERR_INVALID, cpath, "found %s; expected %s", node_kind(v), exp);
+        return sl_cfg_perr(p, v, SL_ERR_INVALID, cpath, "found %s; expected %s", node_kind(v), exp);
     if (!v->n)
-        return perr(p, v, SL_ERR_INVALID, cpath, "empty list; expected %s%s", exp,
-                    (k->flags & SL_CKF_REQUIRED) ? "" : " (or leave the key out)");
+        return sl_cfg_perr(p, v, SL_ERR_INVALID, cpath, "empty list; expected %s%s", exp,
+                           (k->flags & SL_CKF_REQUIRED) ? "" : " (or leave the key out)");
     for (int i = 0; i < v->n; i++) {
         const sl_ynode *it = v->kids[i];
         snprintf(ip, sizeof ip, "%s[%d]", cpath, i);
         if (it->type != SL_YN_SCALAR || !*it->text)
-            return perr(p, it, SL_ERR_INVALID, ip, "found %s; expected %s",
-                        it->type == SL_YN_SCALAR ? "an empty value" : node_kind(it), exp);
+            return sl_cfg_perr(p, it, SL_ERR_INVALID, ip, "found %s; expected %s",
+                               it->type == SL_YN_SCALAR ? "an empty value" : node_kind(it), exp);
     }
     if (k->type == SL_CK_FLAGS) {
         unsigned bits = 0;
@@ -292,66 +297,72 @@ static sl_err_t set_list(sl_cp *p, const sl_cfg_key *k, const sl_ynode *v, void 
             int e = enum_index(k->allowed, v->kids[i]->text);
             snprintf(ip, sizeof ip, "%s[%d]", cpath, i);
             if (e < 0)
-                return perr(p, v->kids[i], SL_ERR_INVALID, ip,
-                            "'%.64s' is not allowed; expected %s", v->kids[i]->text, exp);
+                return sl_cfg_perr(p, v->kids[i], SL_ERR_INVALID, ip,
+                                   "'%.64s' is not allowed; expected %s", v->kids[i]->text, exp);
             if (bits & (1u << e))
-                return perr(p, v->kids[i], SL_ERR_INVALID, ip, "'%s' is listed twice; list it once",
-                            v->kids[i]->text);
+                return sl_cfg_perr(p, v->kids[i], SL_ERR_INVALID, ip,
+                                   "'%s' is listed twice; list it once", v->kids[i]->text);
             bits |= 1u << e;
         }
         *(unsigned *)(b + k->off) = bits;
         return SL_OK;
     }
     char **l = calloc((size_t)v->n, sizeof *l);
-    if (!l) return nomem(p);
+    if (!l) return sl_cfg_nomem(p);
     char ***slot = (char ***)(b + k->off);
     *slot = l; /* owned by the cfg from here: freed with it on any error */
     *(int *)(b + k->off_n) = v->n;
     for (int i = 0; i < v->n; i++)
         if (!(l[i] = k->type == SL_CK_PATHLIST ? resolve(p->dir, v->kids[i]->text)
                                                : strdup(v->kids[i]->text)))
-            return nomem(p);
+            return sl_cfg_nomem(p);
     return SL_OK;
 }
 
-static sl_err_t set_strmap(sl_cp *p, const sl_cfg_key *k, const sl_ynode *v, void *base,
+static sl_err_t set_strmap(sl_cfg_pctx *p, const sl_cfg_key *k, const sl_ynode *v, void *base,
                            const char *cpath)
 {
     char *b = (char *)base, ip[SL_CFG_PATH_MAX];
     if (v->type != SL_YN_MAP)
-        return perr(p, v, SL_ERR_INVALID, cpath, "found %s; expected a mapping of names to values",
-                    node_kind(v));
+        return sl_cfg_perr(p, v, SL_ERR_INVALID, cpath,
+                           "found %s; expected a mapping of names to values", node_kind(v));
     int n = v->n / 2;
     sl_cfg_kv *kv = calloc((size_t)n + 1, sizeof *kv);
-    if (!kv) return nomem(p);
+    if (!kv) return sl_cfg_nomem(p);
     *(sl_cfg_kv **)(b + k->off) = kv;
     for (int i = 0; i < n; i++) {
         const sl_ynode *kn = v->kids[2 * i], *vn = v->kids[2 * i + 1];
         if (kn->type != SL_YN_SCALAR || !*kn->text)
-            return perr(p, kn, SL_ERR_INVALID, cpath, "a key must be a non-empty string");
+            return sl_cfg_perr(p, kn, SL_ERR_INVALID, cpath, "a key must be a non-empty string");
         child_path(ip, cpath, kn->text);
         for (int j = 0; j < i; j++)
             if (!strcmp(kv[j].key, kn->text))
-                return perr(p, kn, SL_ERR_INVALID, ip, "duplicate key; give each key once");
+                return sl_cfg_perr(p, kn, SL_ERR_INVALID, ip, "duplicate key; give each key once");
         /* the value is never echoed: it may be a password */
         if (vn->type != SL_YN_SCALAR || is_null(vn))
-            return perr(p, vn, SL_ERR_INVALID, ip, "expected a non-empty scalar value");
-        if (!(kv[i].key = strdup(kn->text)) || !(kv[i].value = strdup(vn->text))) return nomem(p);
+            return sl_cfg_perr(p, vn, SL_ERR_INVALID, ip, "expected a non-empty scalar value");
+        if (!(kv[i].key = strdup(kn->text)) || !(kv[i].value = strdup(vn->text)))
+            return sl_cfg_nomem(p);
         *(int *)(b + k->off_n) = i + 1;
     }
     return SL_OK;
 }
 
-static sl_err_t set_maplist(sl_cp *p, const sl_cfg_key *k, const sl_ynode *v, void *base,
+static sl_err_t set_maplist(sl_cfg_pctx *p, const sl_cfg_key *k, const sl_ynode *v, void *base,
                             const char *cpath)
 {
     char *b = (char *)base, ip[SL_CFG_PATH_MAX], scope[128];
     if (v->type != SL_YN_SEQ)
-        return perr(p, v, SL_ERR_INVALID, cpath, "found %s; expected a list of mappings",
-                    node_kind(v));
-    if (!v->n) return perr(p, v, SL_ERR_INVALID, cpath, "empty list; expected at least one entry");
-    char *arr = calloc((size_t)v->n, k->elem);
-    if (!arr) return nomem(p);
+        return sl_cfg_perr(p, v, SL_ERR_INVALID, cpath, "found %s; expected a list of mappings",
+                           node_kind(v));
+    if (!v->n && !(k->flags & SL_CKF_EMPTY_OK))
+        return sl_cfg_perr(p, v, SL_ERR_INVALID, cpath, "empty list; expected at least one entry");
+    if (k->hi > 0 && v->n > k->hi)
+        return sl_cfg_perr(p, v, SL_ERR_LIMIT, cpath, "%d entries; at most %lld are allowed", v->n,
+                           (long long)k->hi);
+    /* at least one element: a set empty list ([]) is non-NULL, an unset one NULL */
+    char *arr = calloc(v->n ? (size_t)v->n : 1, k->elem);
+    if (!arr) return sl_cfg_nomem(p);
     *(char **)(b + k->off) = arr;
     snprintf(scope, sizeof scope, "%s[]", k->path);
     for (int i = 0; i < v->n; i++) {
@@ -360,7 +371,8 @@ static sl_err_t set_maplist(sl_cp *p, const sl_cfg_key *k, const sl_ynode *v, vo
         snprintf(ip, sizeof ip, "%s[%d]", cpath, i);
         *(int *)(b + k->off_n) = i + 1; /* counted before filling: freed on error */
         if (it->type != SL_YN_MAP)
-            return perr(p, it, SL_ERR_INVALID, ip, "found %s; expected a mapping", node_kind(it));
+            return sl_cfg_perr(p, it, SL_ERR_INVALID, ip, "found %s; expected a mapping",
+                               node_kind(it));
         ((int *)el)[0] = it->line;
         ((int *)el)[1] = it->col;
         sl_err_t rc = walk_scope(p, it, scope, ip, el);
@@ -371,95 +383,114 @@ static sl_err_t set_maplist(sl_cp *p, const sl_cfg_key *k, const sl_ynode *v, vo
 
 /* Walk one mapping whose generic path is gp; `at[i]` records the value node of
  * row i (per scope), for the required-key and cross-key checks. */
-static sl_err_t walk_map(sl_cp *p, const sl_ynode *m, const char *gp, const char *cpath, void *base,
-                         const sl_ynode **at)
+static sl_err_t walk_pair(sl_cfg_pctx *p, const sl_ynode *m, int i, const char *gp,
+                          const char *cpath, void *base, const sl_ynode **at);
+
+static sl_err_t walk_map(sl_cfg_pctx *p, const sl_ynode *m, const char *gp, const char *cpath,
+                         void *base, const sl_ynode **at)
 {
-    char g[SL_CFG_PATH_MAX], cp[SL_CFG_PATH_MAX];
     size_t gplen = strlen(gp);
-    for (int i = 0; i + 1 < m->n; i += 2) {
-        const sl_ynode *kn = m->kids[i], *v = m->kids[i + 1];
-        if (kn->type != SL_YN_SCALAR)
-            return perr(p, kn, SL_ERR_INVALID, *cpath ? cpath : "(top)",
-                        "a key must be a plain string, found %s", node_kind(kn));
-        child_path(cp, cpath, kn->text);
-        if (!strcmp(kn->text, "<<"))
-            return perr(p, kn, SL_ERR_UNSUPPORTED, cp,
-                        "YAML merge keys are not supported; write the keys out");
-        for (int j = 0; j < i; j += 2)
-            if (m->kids[j]->type == SL_YN_SCALAR && !strcmp(m->kids[j]->text, kn->text))
-                return perr(p, kn, SL_ERR_INVALID, cp,
-                            "duplicate key (first at line %d); give each key once",
-                            m->kids[j]->line);
-        snprintf(g, sizeof g, "%s%s%s", gp, gplen ? "." : "", kn->text);
-        int idx = strchr(kn->text, '.') ? -1 : sl_cfg_key_find(g, strlen(g));
-        if (idx < 0) return unknown_key(p, kn, gp, gplen, cp);
-        const sl_cfg_key *k = &sl_cfg_keys[idx];
-        char exp[300];
-        sl_cfg_key_expect(k, exp, sizeof exp);
-        if (is_null(v)) {
-            if (k->flags & SL_CKF_REQUIRED)
-                return perr(p, v, SL_ERR_INVALID, cp, "empty value; expected %s", exp);
-            continue; /* not set: the default stays */
+    /* At the top, `defaults` is read first (pass 0), wherever it is in the
+     * file: streams resolve against it as they are checked. */
+    for (int pass = gplen ? 1 : 0; pass < 2; pass++)
+        for (int i = 0; i + 1 < m->n; i += 2) {
+            const sl_ynode *kn = m->kids[i];
+            int dflt = !gplen && kn->type == SL_YN_SCALAR && !strcmp(kn->text, "defaults");
+            if (!gplen && dflt != (pass == 0)) continue;
+            sl_err_t rc = walk_pair(p, m, i, gp, cpath, base, at);
+            if (rc) return rc;
         }
-        at[idx] = v;
-        if (k->flags & SL_CKF_POS) {
-            int *pos = (int *)((char *)base + k->off_pos);
-            pos[0] = v->line;
-            pos[1] = v->col;
-        }
-        sl_err_t rc;
-        switch (k->type) {
-        case SL_CK_MAP:
-            if (v->type != SL_YN_MAP)
-                return perr(
-                    p, v, SL_ERR_INVALID, cp, "found %s; expected a mapping with %s", node_kind(v),
-                    !strcmp(k->path, "streams[].route") ? "one of field, header, topic (and equals)"
-                                                        : exp + strlen("a mapping with "));
-            rc = walk_map(p, v, k->path, cp, base, at);
-            break;
-        case SL_CK_STRLIST:
-        case SL_CK_PATHLIST:
-        case SL_CK_FLAGS:
-            rc = set_list(p, k, v, base, cp);
-            break;
-        case SL_CK_STRMAP:
-            rc = set_strmap(p, k, v, base, cp);
-            break;
-        case SL_CK_MAPLIST:
-            rc = set_maplist(p, k, v, base, cp);
-            break;
-        default:
-            if (v->type != SL_YN_SCALAR)
-                return perr(p, v, SL_ERR_INVALID, cp, "found %s; expected %s", node_kind(v), exp);
-            rc = set_scalar(p, k, base, v->text, v, cp);
-        }
-        if (rc) return rc;
-    }
     return SL_OK;
 }
 
-static sl_err_t check_scope(sl_cp *p, const sl_ynode *node, const char *scope, const char *cpath,
-                            void *base, const sl_ynode **at);
+/* One key/value pair of mapping m (at kids[i]) of walk_map. */
+static sl_err_t walk_pair(sl_cfg_pctx *p, const sl_ynode *m, int i, const char *gp,
+                          const char *cpath, void *base, const sl_ynode **at)
+{
+    char g[SL_CFG_PATH_MAX], cp[SL_CFG_PATH_MAX];
+    size_t gplen = strlen(gp);
+    const sl_ynode *kn = m->kids[i], *v = m->kids[i + 1];
+    if (kn->type != SL_YN_SCALAR)
+        return sl_cfg_perr(p, kn, SL_ERR_INVALID, *cpath ? cpath : "(top)",
+                           "a key must be a plain string, found %s", node_kind(kn));
+    child_path(cp, cpath, kn->text);
+    if (!strcmp(kn->text, "<<"))
+        return sl_cfg_perr(p, kn, SL_ERR_UNSUPPORTED, cp,
+                           "YAML merge keys are not supported; write the keys out");
+    for (int j = 0; j < i; j += 2)
+        if (m->kids[j]->type == SL_YN_SCALAR && !strcmp(m->kids[j]->text, kn->text))
+            return sl_cfg_perr(p, kn, SL_ERR_INVALID, cp,
+                               "duplicate key (first at line %d); give each key once",
+                               m->kids[j]->line);
+    snprintf(g, sizeof g, "%s%s%s", gp, gplen ? "." : "", kn->text);
+    int idx = strchr(kn->text, '.') ? -1 : sl_cfg_key_find(g, strlen(g));
+    if (idx < 0) return unknown_key(p, kn, gp, gplen, cp);
+    const sl_cfg_key *k = &sl_cfg_keys[idx];
+    char exp[300];
+    sl_cfg_key_expect(k, exp, sizeof exp);
+    if (is_null(v)) {
+        if (k->flags & SL_CKF_REQUIRED)
+            return sl_cfg_perr(p, v, SL_ERR_INVALID, cp, "empty value; expected %s", exp);
+        return SL_OK; /* not set: the default stays */
+    }
+    at[idx] = v;
+    if (k->flags & SL_CKF_POS) {
+        int *pos = (int *)((char *)base + k->off_pos);
+        pos[0] = v->line;
+        pos[1] = v->col;
+    }
+    sl_err_t rc;
+    switch (k->type) {
+    case SL_CK_MAP:
+        if (v->type != SL_YN_MAP)
+            return sl_cfg_perr(
+                p, v, SL_ERR_INVALID, cp, "found %s; expected a mapping with %s", node_kind(v),
+                !strcmp(k->path, "streams[].route") ? "one of field, header, topic (and equals)"
+                                                    : exp + strlen("a mapping with "));
+        rc = walk_map(p, v, k->path, cp, base, at);
+        break;
+    case SL_CK_STRLIST:
+    case SL_CK_PATHLIST:
+    case SL_CK_FLAGS:
+        rc = set_list(p, k, v, base, cp);
+        break;
+    case SL_CK_STRMAP:
+        rc = set_strmap(p, k, v, base, cp);
+        break;
+    case SL_CK_MAPLIST:
+        rc = set_maplist(p, k, v, base, cp);
+        break;
+    default:
+        if (v->type != SL_YN_SCALAR)
+            return sl_cfg_perr(p, v, SL_ERR_INVALID, cp, "found %s; expected %s", node_kind(v),
+                               exp);
+        rc = set_scalar(p, k, base, v->text, v, cp);
+    }
+    return rc;
+}
 
 static int in_scope(const char *path, const char *scope, size_t slen)
 {
     return sl_cfg_scope_len(path) == slen && !memcmp(path, scope, slen);
 }
 
-static sl_err_t walk_scope(sl_cp *p, const sl_ynode *node, const char *scope, const char *cpath,
-                           void *base)
+static sl_err_t walk_scope(sl_cfg_pctx *p, const sl_ynode *node, const char *scope,
+                           const char *cpath, void *base)
 {
     const sl_ynode *at[SL_CFG_MAX_KEYS] = {0};
     size_t slen = strlen(scope);
     sl_err_t rc;
+    if (!slen) p->root_at = at; /* live for the whole walk: every scope is inside the top */
+    if (!strcmp(scope, "streams[]")) sl_cfg_stream_unset(base);
     for (int i = 0; i < sl_cfg_n_keys; i++) { /* defaults, through the value reader */
         const sl_cfg_key *k = &sl_cfg_keys[i];
         if (!k->dflt || (k->flags & SL_CKF_COMPUTED) || !in_scope(k->path, scope, slen)) continue;
         if ((rc = set_scalar(p, k, base, k->dflt, NULL, k->path))) return rc;
     }
     if (node->type != SL_YN_MAP)
-        return perr(p, node, SL_ERR_INVALID, *cpath ? cpath : "(top)",
-                    "found %s; expected a mapping of keys (see docs/config.md)", node_kind(node));
+        return sl_cfg_perr(p, node, SL_ERR_INVALID, *cpath ? cpath : "(top)",
+                           "found %s; expected a mapping of keys (see docs/config.md)",
+                           node_kind(node));
     if ((rc = walk_map(p, node, scope, cpath, base, at))) return rc;
     for (int i = 0; i < sl_cfg_n_keys; i++) { /* required keys, outermost first */
         const sl_cfg_key *k = &sl_cfg_keys[i];
@@ -472,175 +503,10 @@ static sl_err_t walk_scope(sl_cp *p, const sl_ynode *node, const char *scope, co
         sl_cfg_key_expect(k, exp, sizeof exp);
         snprintf(cp, sizeof cp, "%s%s%s", cpath, *cpath ? "." : "",
                  k->path + slen + (slen ? 1 : 0));
-        return perr(p, parent >= 0 && at[parent] ? at[parent] : node, SL_ERR_INVALID, cp,
-                    "required key is missing; expected %s", exp);
+        return sl_cfg_perr(p, parent >= 0 && at[parent] ? at[parent] : node, SL_ERR_INVALID, cp,
+                           "required key is missing; expected %s", exp);
     }
-    return check_scope(p, node, scope, cpath, base, at);
-}
-
-/* ---- rules that involve more than one key ---- */
-
-static const sl_ynode *AT(const sl_ynode **at, const char *path)
-{
-    int i = sl_cfg_key_find(path, strlen(path));
-    return i >= 0 ? at[i] : NULL;
-}
-
-static sl_err_t SL_PRINTF(7, 8) kerr(sl_cp *p, const sl_ynode *at, int line, int col,
-                                     const char *cpath, const char *leaf, const char *fmt, ...)
-{
-    char what[SL_ERRMSG_MAX], path[SL_CFG_PATH_MAX];
-    sl_ynode where = {.line = line, .col = col};
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof path, "%s%s%s", cpath, *cpath && *leaf ? "." : "", leaf);
-    return perr(p, at ? at : &where, SL_ERR_INVALID, path, "%s", what);
-}
-
-static sl_err_t check_stream(sl_cp *p, const char *cp, sl_cfg_stream *st, const sl_ynode **at)
-{
-    const sl_ynode *route = AT(at, "streams[].route"), *kts;
-    if (route && st->route.kind == SL_ROUTE_ALL)
-        return kerr(p, route, 0, 0, cp, "route",
-                    "expected a mapping with one of field, header, topic (and equals)");
-    if ((st->route.kind == SL_ROUTE_FIELD || st->route.kind == SL_ROUTE_HEADER) &&
-        !st->route.equals)
-        return kerr(p, route, 0, 0, cp, "route.equals",
-                    "required key is missing with route.%s; expected the value to compare with",
-                    st->route.kind == SL_ROUTE_FIELD ? "field" : "header");
-    if (st->route.kind == SL_ROUTE_TOPIC && st->route.equals)
-        return kerr(p, AT(at, "streams[].route.equals"), 0, 0, cp, "route.equals",
-                    "does not apply to a topic route; remove it");
-    if ((kts = AT(at, "streams[].event_time.kafka_timestamp"))) {
-        int on = !strcasecmp(kts->text, "true") || !strcasecmp(kts->text, "yes") ||
-                 !strcasecmp(kts->text, "on");
-        if (on && st->event_time.field)
-            return kerr(p, kts, 0, 0, cp, "event_time.kafka_timestamp",
-                        "true excludes event_time.field; remove one of them");
-        if (!on && !st->event_time.field)
-            return kerr(p, kts, 0, 0, cp, "event_time.kafka_timestamp",
-                        "false needs event_time.field; name the field holding the event time");
-    }
-    if (AT(at, "streams[].event_time.unit") && !st->event_time.field)
-        return kerr(p, AT(at, "streams[].event_time.unit"), 0, 0, cp, "event_time.unit",
-                    "applies to event_time.field, which is not set; set field or remove unit");
-    if (AT(at, "streams[].separator") && st->format != SL_IN_DELIMITED)
-        return kerr(p, AT(at, "streams[].separator"), 0, 0, cp, "separator",
-                    "applies to format: delimited only; remove it");
-    if (AT(at, "streams[].null") && st->format != SL_IN_DELIMITED)
-        return kerr(p, AT(at, "streams[].null"), 0, 0, cp, "null",
-                    "applies to format: delimited only; remove it");
-    if (strlen(st->separator) != 1)
-        return kerr(p, AT(at, "streams[].separator"), st->line, st->col, cp, "separator",
-                    "expected exactly one byte, such as \"\\t\" or \",\"");
-    if (AT(at, "streams[].batch_compression") && st->framing != SL_FRAMING_BATCH)
-        return kerr(p, AT(at, "streams[].batch_compression"), 0, 0, cp, "batch_compression",
-                    "applies to framing: batch only; remove it or set framing: batch");
-    for (int i = 0; i < st->etl.n_columns; i++)
-        for (int j = 0; j < i; j++)
-            if (!strcmp(st->etl.columns[i], st->etl.columns[j]))
-                return kerr(p, AT(at, "streams[].etl.columns"), 0, 0, cp, "etl.columns",
-                            "'%.64s' is listed twice; list each column once", st->etl.columns[i]);
-    return SL_OK;
-}
-
-static sl_err_t check_output(sl_cp *p, const char *cp, sl_cfg_output *o, const sl_ynode **at)
-{
-    const sl_ynode *fmt = AT(at, "streams[].outputs[].format");
-    const sl_ynode *comp = AT(at, "streams[].outputs[].compression");
-    const sl_ynode *path = AT(at, "streams[].outputs[].path");
-    const sl_ynode *topic = AT(at, "streams[].outputs[].topic");
-    if (o->kind == SL_OUT_FILES) {
-        if (!o->path)
-            return kerr(p, NULL, o->line, o->col, cp, "path",
-                        "required key is missing for kind files; expected a directory template "
-                        "such as ./lake/{stream}/dt={date}/hour={hour}");
-        if (topic)
-            return kerr(p, topic, 0, 0, cp, "topic", "applies to kind kafka only; remove it");
-        if (!fmt) o->format = SL_OUTF_PARQUET;
-        if (o->format != SL_OUTF_PARQUET && o->format != SL_OUTF_JSONL)
-            return kerr(p, fmt, 0, 0, cp, "format", "is for kind kafka; expected parquet or jsonl");
-        if (comp && o->format != SL_OUTF_PARQUET)
-            return kerr(p, comp, 0, 0, cp, "compression",
-                        "applies to format parquet only; remove it");
-        if (o->format != SL_OUTF_PARQUET) {
-            free(o->compression);
-            o->compression = NULL;
-        }
-        return SL_OK;
-    }
-    if (!o->topic)
-        return kerr(p, NULL, o->line, o->col, cp, "topic",
-                    "required key is missing for kind kafka; expected the topic to write");
-    if (path) return kerr(p, path, 0, 0, cp, "path", "applies to kind files only; remove it");
-    if (comp)
-        return kerr(p, comp, 0, 0, cp, "compression",
-                    "applies to kind files only (the producer's compression is a property)");
-    if (!fmt) o->format = SL_OUTF_PROTOBUF;
-    if (o->format != SL_OUTF_PROTOBUF && o->format != SL_OUTF_PASSTHROUGH)
-        return kerr(p, fmt, 0, 0, cp, "format",
-                    "is for kind files; expected protobuf or passthrough");
-    free(o->compression);
-    o->compression = NULL;
-    return SL_OK;
-}
-
-static sl_err_t check_root(sl_cp *p, const sl_ynode *node, sl_cfg *c, const sl_ynode **at)
-{
-    char cp[SL_CFG_PATH_MAX];
-    if (!c->source.group) {
-        size_t n = strlen(c->pipeline) + 8;
-        if (!(c->source.group = malloc(n))) return nomem(p);
-        snprintf(c->source.group, n, "sluice-%s", c->pipeline);
-    }
-    if (c->dead_letter.kind == SL_OUT_KAFKA) {
-        const sl_ynode *dl = AT(at, "dead_letter");
-        if (!c->dead_letter.topic)
-            return kerr(p, dl ? dl : node, 0, 0, "dead_letter", "topic",
-                        "required key is missing for kind kafka; expected a topic name");
-        if (AT(at, "dead_letter.path"))
-            return kerr(p, AT(at, "dead_letter.path"), 0, 0, "dead_letter", "path",
-                        "applies to kind files only; remove it");
-        free(c->dead_letter.path);
-        c->dead_letter.path = NULL;
-    } else if (AT(at, "dead_letter.topic")) {
-        return kerr(p, AT(at, "dead_letter.topic"), 0, 0, "dead_letter", "topic",
-                    "applies to kind kafka only; remove it or set kind: kafka");
-    }
-    for (int i = 0; i < c->n_streams; i++) {
-        const sl_cfg_stream *st = &c->streams[i];
-        snprintf(cp, sizeof cp, "streams[%d]", i);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(st->name, c->streams[j].name))
-                return kerr(p, NULL, st->line, st->col, cp, "name",
-                            "'%s' is also the name of streams[%d] (line %d); names must be unique",
-                            st->name, j, c->streams[j].line);
-        if (c->n_streams > 1 && st->route.kind == SL_ROUTE_ALL)
-            return kerr(p, NULL, st->line, st->col, cp, "route",
-                        "required when the pipeline has more than one stream; expected a mapping "
-                        "with one of field, header, topic (and equals)");
-        if (st->route.kind == SL_ROUTE_TOPIC) {
-            int found = 0;
-            for (int t = 0; t < c->source.n_topics; t++)
-                found |= !strcmp(c->source.topics[t], st->route.name);
-            if (!found)
-                return kerr(p, NULL, st->route.line, st->route.col, cp, "route.topic",
-                            "'%.64s' is not one of source.topics; add it there or fix the name",
-                            st->route.name);
-        }
-    }
-    return SL_OK;
-}
-
-static sl_err_t check_scope(sl_cp *p, const sl_ynode *node, const char *scope, const char *cpath,
-                            void *base, const sl_ynode **at)
-{
-    if (!*scope) return check_root(p, node, base, at);
-    if (!strcmp(scope, "streams[]")) return check_stream(p, cpath, base, at);
-    if (!strcmp(scope, "streams[].outputs[]")) return check_output(p, cpath, base, at);
-    return SL_OK;
+    return sl_cfg_check_scope(p, node, scope, cpath, base, at);
 }
 
 /* ---- load and free ---- */
@@ -695,17 +561,18 @@ static void free_scope(const char *scope, void *base)
 void sl_cfg_free(sl_cfg *c)
 {
     if (!c) return;
-    free_scope("", c);
+    free_scope("", c); /* the top rows include defaults.*, inside the sl_cfg_full */
     free(c->file);
     free(c->dir);
-    free(c);
+    free((sl_cfg_full *)c);
 }
 
 sl_err_t sl_cfg_parse(sl_cfg **out, const char *text, size_t len, const char *name, const char *dir,
                       sl_error *err)
 {
     sl_ynode *root = NULL;
-    sl_cfg *c = calloc(1, sizeof *c);
+    sl_cfg_full *full = calloc(1, sizeof *full);
+    sl_cfg *c = full ? &full->pub : NULL;
     sl_err_t rc;
     *out = NULL;
     if (!name) name = "(pipeline)";
@@ -719,7 +586,7 @@ sl_err_t sl_cfg_parse(sl_cfg **out, const char *text, size_t len, const char *na
         goto fail;
     }
     if ((rc = sl_yn_load(text, len, name, &root, err))) goto fail;
-    sl_cp p = {.name = name, .dir = c->dir, .err = err};
+    sl_cfg_pctx p = {.name = name, .dir = c->dir, .err = err, .cfg = full};
     if ((rc = walk_scope(&p, root, "", "", c))) goto fail;
     sl_yn_free(root);
     *out = c;

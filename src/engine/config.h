@@ -96,6 +96,27 @@ typedef struct sl_cfg_output {
     char *topic;       /* kafka */
 } sl_cfg_output;
 
+/* A partition-commit notification target (commit.notify[]). */
+typedef enum sl_notify_kind {
+    SL_NOTIFY_KAFKA = 0, /* { kind: kafka, topic: T }: a JSON event on the source's cluster */
+    SL_NOTIFY_WEBHOOK,   /* { kind: webhook, url: U }: HTTP POST of the JSON event */
+    SL_NOTIFY_COMMAND,   /* { kind: command, run: CMD }: /bin/sh -c CMD, details in env vars */
+} sl_notify_kind;
+
+typedef struct sl_cfg_notify {
+    int line, col;
+    sl_notify_kind kind;
+    char *topic; /* kafka */
+    char *url;   /* webhook */
+    char *run;   /* command (not resolved: runs in the pipeline file's directory) */
+} sl_cfg_notify;
+
+typedef enum sl_late_policy {
+    SL_LATE_DROP = 0,    /* counted, not written */
+    SL_LATE_SIDE_OUTPUT, /* written to the stream's late path */
+    SL_LATE_REOPEN,      /* written into the committed partition, re-notified (version + 1) */
+} sl_late_policy;
+
 typedef struct sl_cfg_stream {
     int line, col;
     char *name;
@@ -126,6 +147,22 @@ typedef struct sl_cfg_stream {
     } etl;
     sl_cfg_output *outputs;
     int n_outputs;
+    /* Event time and partition commit (issue 4). Every value is resolved:
+     * the stream's own key, else `defaults:`, else the built-in default. */
+    struct {
+        int64_t max_out_of_orderness_ms; /* event_time.max_out_of_orderness, default 30s */
+        int64_t idle_timeout_ms;         /* event_time.idle_timeout, default 60s */
+    } wm;
+    struct {
+        int64_t delay_ms;      /* commit.delay, default 0s */
+        int success_file;      /* commit.success_file, default true */
+        sl_cfg_notify *notify; /* commit.notify (a stream's list replaces the default list) */
+        int n_notify;
+        int64_t compaction_target; /* commit.compaction.target_size, default 256MiB */
+        sl_late_policy late;       /* commit.late, default drop */
+        char *late_path;           /* commit.late_path: side-output template, resolved; default
+                                    * "<files output path>/_late" */
+    } commit;
 } sl_cfg_stream;
 
 typedef struct sl_cfg {

@@ -12,6 +12,14 @@
  *
  * Rows of a mapping come right after the mapping's row; the table order is
  * the order of the reference and of `sluice config-doc --check` output.
+ *
+ * `defaults:` (issue 4) is stored outside the public sl_cfg: the parser
+ * allocates an sl_cfg_full, whose first member is the sl_cfg it hands out,
+ * and the defaults.* rows have offsets into the full struct (SL_CFG_D). The
+ * defaults are only an input to resolution (each stream's wm/commit holds
+ * the value it uses), so no other part can read an unresolved value by
+ * mistake. Only sl_cfg_parse allocates an sl_cfg; sl_cfg_free frees the
+ * full struct through the same pointer.
  */
 #ifndef SL_ENGINE_CONFIG_INT_H
 #define SL_ENGINE_CONFIG_INT_H
@@ -44,7 +52,7 @@ typedef enum sl_ck_type {
 enum {
     SL_CKF_REQUIRED = 1u << 0, /* must be present and non-empty */
     SL_CKF_POS = 1u << 1,      /* store the value's line/col at off_pos (int line, col) */
-    SL_CKF_EMPTY_OK = 1u << 2, /* "" is a valid string value */
+    SL_CKF_EMPTY_OK = 1u << 2, /* "" is a valid string value; MAPLIST: [] is a valid list */
     SL_CKF_COMPUTED = 1u << 3, /* dflt is a description; config.c computes the default */
 };
 
@@ -54,7 +62,8 @@ typedef struct sl_cfg_key {
     unsigned flags;
     const char *dflt;    /* default as text, NULL = none/unset */
     const char *allowed; /* ENUM/ENUMSTR/FLAGS: "a|b|c" */
-    int64_t lo, hi;      /* INT/DURATION/SIZE bounds (inclusive) */
+    int64_t lo, hi;      /* INT/DURATION/SIZE bounds (inclusive); MAPLIST: at most hi entries
+                          * when hi > 0 */
     size_t off, off_n, off_pos, elem;
     int tag; /* ROUTE: the sl_route_kind */
     const char *doc;
@@ -64,6 +73,19 @@ extern const sl_cfg_key sl_cfg_keys[];
 extern const int sl_cfg_n_keys;
 
 #define SL_CFG_MAX_KEYS 128 /* bound of the table (checked by the unit test) */
+#define SL_CFG_PATH_MAX 320 /* bytes of a key path in a message (a longer one is cut) */
+
+/* What sl_cfg_parse allocates (see the comment at the top). */
+typedef struct sl_cfg_full {
+    sl_cfg pub;             /* first: an sl_cfg * of the parser is an sl_cfg_full * */
+    sl_cfg_stream defaults; /* `defaults:`: only its wm and commit members are used */
+} sl_cfg_full;
+
+/* Offset of a member of sl_cfg_stream's wm/commit inside sl_cfg_full.defaults. */
+#define SL_CFG_D(f) (offsetof(sl_cfg_full, defaults) + offsetof(sl_cfg_stream, f))
+
+/* Entries of one commit.notify list (bounds the copies made per stream). */
+#define SL_CFG_MAX_NOTIFY 16
 
 /* Index of the row with this generic path, or -1. */
 int sl_cfg_key_find(const char *path, size_t len);
@@ -99,5 +121,27 @@ typedef struct sl_ynode {
 sl_err_t sl_yn_load(const char *text, size_t len, const char *name, sl_ynode **root,
                     sl_error *err) SL_MUST_CHECK;
 void sl_yn_free(sl_ynode *n);
+
+/* ---- shared by the walk (config.c) and the cross-key checks (config_check.c) ---- */
+
+typedef struct sl_cfg_pctx {
+    const char *name, *dir;
+    sl_error *err;
+    sl_cfg_full *cfg;         /* being filled */
+    const sl_ynode **root_at; /* value nodes of the top scope's rows (defaults.* among them) */
+} sl_cfg_pctx;
+
+/* "NAME:LINE:COL: path: what" into p->err; `at` NULL means line 1 col 1. */
+sl_err_t sl_cfg_perr(sl_cfg_pctx *p, const sl_ynode *at, sl_err_t code, const char *path,
+                     const char *fmt, ...) SL_PRINTF(5, 6);
+sl_err_t sl_cfg_nomem(sl_cfg_pctx *p);
+/* The rules of one scope that involve more than one key, and the
+ * resolution of a stream's event-time and commit values; run after the
+ * scope's keys are read. `at[i]` is the value node of row i, or NULL. */
+sl_err_t sl_cfg_check_scope(sl_cfg_pctx *p, const sl_ynode *node, const char *scope,
+                            const char *cpath, void *base, const sl_ynode **at);
+/* Mark a new stream's event-time and commit values as not set, so that
+ * resolution can tell them from values written in the file. */
+void sl_cfg_stream_unset(sl_cfg_stream *st);
 
 #endif

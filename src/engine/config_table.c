@@ -8,6 +8,11 @@
  * parsed without being documented, and the dump shows every key with the value
  * the engine will use (defaults filled in, paths resolved). Values of
  * source.properties may hold credentials and are always printed as ***.
+ * The dump shows `defaults:` and, in every stream, the resolved event-time
+ * and commit values (so it parses back to the same configuration); an empty
+ * list is printed as [] so it stays "set, empty" rather than "not set".
+ * Stream rows that inherit from `defaults:` are SL_CKF_COMPUTED: their
+ * default text names the defaults key (config_check.c resolves them).
  *
  * Output goes through open_memstream; a failed allocation returns NULL. The
  * cost is linear in table size plus configuration size, run once per command.
@@ -21,8 +26,12 @@
 #define R(f) offsetof(sl_cfg, f)
 #define S(f) offsetof(sl_cfg_stream, f)
 #define O(f) offsetof(sl_cfg_output, f)
+#define D(f) SL_CFG_D(f)
+#define N(f) offsetof(sl_cfg_notify, f)
 #define REQ  SL_CKF_REQUIRED
+#define CMP  SL_CKF_COMPUTED
 #define MIB  ((int64_t)1 << 20)
+#define WEEK ((int64_t)7 * 86400000)
 
 /* clang-format off */
 const sl_cfg_key sl_cfg_keys[] = {
@@ -64,6 +73,76 @@ const sl_cfg_key sl_cfg_keys[] = {
      .off_n = R(n_schemas),
      .doc = "Protobuf schema files: .proto sources or descriptor sets (protoc -o). Streams name "
             "their message from these."},
+    {.path = "defaults", .type = SL_CK_MAP,
+     .doc = "Event-time and partition-commit settings for every stream. A stream uses its own key "
+            "where it has one (`streams[].event_time.*`, `streams[].commit.*`), else the key here, "
+            "else the built-in default. `defaults` is read before the streams wherever it is "
+            "written in the file."},
+    {.path = "defaults.event_time", .type = SL_CK_MAP,
+     .doc = "Watermarks (DESIGN.md, event time and partition commit): per input partition, then "
+            "the minimum per worker, then per pipeline."},
+    {.path = "defaults.event_time.max_out_of_orderness", .type = SL_CK_DURATION, .dflt = "30s",
+     .lo = 0, .hi = WEEK, .off = D(wm.max_out_of_orderness_ms),
+     .doc = "How late a record may be: an input partition's watermark is the largest event time "
+            "seen there minus this bound. A record older than that may find its hour committed "
+            "already; then `commit.late` applies. At most 7d."},
+    {.path = "defaults.event_time.idle_timeout", .type = SL_CK_DURATION, .dflt = "60s",
+     .lo = 1000, .hi = WEEK, .off = D(wm.idle_timeout_ms),
+     .doc = "An input partition without records for this long is left out of the watermark "
+            "minimum, so a quiet partition does not hold every hour back; its next record brings "
+            "it back. From 1s to 7d."},
+    {.path = "defaults.commit", .type = SL_CK_MAP,
+     .doc = "Committing an hour partition (stream, hour): once the stream's watermark passes the "
+            "end of the hour plus `delay` and all its records are in a completed checkpoint, its "
+            "part files are compacted, `_SUCCESS` is written, then the notifications go out, in "
+            "that order. Hours without records are committed too (empty)."},
+    {.path = "defaults.commit.delay", .type = SL_CK_DURATION, .dflt = "0s", .lo = 0, .hi = WEEK,
+     .off = D(commit.delay_ms),
+     .doc = "Extra wait after the watermark passes the end of an hour before the hour is "
+            "committed. At most 7d."},
+    {.path = "defaults.commit.success_file", .type = SL_CK_BOOL, .dflt = "true",
+     .off = D(commit.success_file),
+     .doc = "Write a `_SUCCESS` file (JSON: rows, files, bytes, watermark, partition version) "
+            "into each committed partition."},
+    {.path = "defaults.commit.notify", .type = SL_CK_MAPLIST, .flags = SL_CKF_EMPTY_OK,
+     .hi = SL_CFG_MAX_NOTIFY, .off = D(commit.notify), .off_n = D(commit.n_notify),
+     .elem = sizeof(sl_cfg_notify),
+     .doc = "Where each committed partition is announced, at most 16 targets, e.g. "
+            "`[{ kind: kafka, topic: sluice.partitions }, { kind: webhook, url: "
+            "\"http://127.0.0.1:8080/ready\" }, { kind: command, run: ./on-ready.sh }]`. Each "
+            "notification carries an id (stream/partition/version); delivery is at least once and "
+            "a repeat carries the same id. A stream's own `commit.notify` replaces this list "
+            "entirely; `[]` means no notifications. A target listed twice is an error."},
+    {.path = "defaults.commit.notify[].kind", .type = SL_CK_ENUM, .flags = REQ,
+     .allowed = "kafka|webhook|command", .off = N(kind),
+     .doc = "kafka: a JSON event on `topic`, in the source's cluster. webhook: an HTTP POST of "
+            "the JSON event to `url`, retried with backoff. command: `run` through /bin/sh in the "
+            "pipeline file's directory, with the details in environment variables. Each kind "
+            "takes exactly its own key."},
+    {.path = "defaults.commit.notify[].topic", .type = SL_CK_STR, .off = N(topic),
+     .doc = "kind kafka (required): the topic of the partition events (1 to 249 of "
+            "[A-Za-z0-9._-])."},
+    {.path = "defaults.commit.notify[].url", .type = SL_CK_STR, .off = N(url),
+     .doc = "kind webhook (required): an http:// or https:// URL with a host, without spaces. It "
+            "is never echoed in error messages."},
+    {.path = "defaults.commit.notify[].run", .type = SL_CK_STR, .off = N(run),
+     .doc = "kind command (required): the shell command."},
+    {.path = "defaults.commit.compaction", .type = SL_CK_MAP,
+     .doc = "Merging a partition's part files before `_SUCCESS`."},
+    {.path = "defaults.commit.compaction.target_size", .type = SL_CK_SIZE, .dflt = "256MiB",
+     .lo = MIB, .hi = (int64_t)1 << 40, .off = D(commit.compaction_target),
+     .doc = "Part files are merged into files of about this size: a committed partition holds at "
+            "most ceil(bytes / target_size) + 1 files."},
+    {.path = "defaults.commit.late", .type = SL_CK_ENUM, .dflt = "drop",
+     .allowed = "drop|side-output|reopen", .off = D(commit.late),
+     .doc = "A record whose hour is committed already. drop: counted, not written. side-output: "
+            "written under `late_path`. reopen: written into the committed partition, which is "
+            "committed again and re-notified with version + 1."},
+    {.path = "defaults.commit.late_path", .type = SL_CK_PATH, .flags = CMP,
+     .dflt = "`<first files output path>/_late` of each stream", .off = D(commit.late_path),
+     .doc = "late side-output: directory template of late records, with the placeholders of a "
+            "files output `path` (`{stream}`, `{date}`, `{hour}`, ...). With `late: side-output`, a "
+            "stream without a files output needs this key."},
     {.path = "streams", .type = SL_CK_MAPLIST, .flags = REQ, .off = R(streams),
      .off_n = R(n_streams), .elem = sizeof(sl_cfg_stream),
      .doc = "The streams: each routes some of the source's records to one message type, ETL and "
@@ -116,6 +195,14 @@ const sl_cfg_key sl_cfg_keys[] = {
      .dflt = "true when `field` is not set",
      .doc = "true: use the Kafka message timestamp (then `field` must not be set). false requires "
             "`field`."},
+    {.path = "streams[].event_time.max_out_of_orderness", .type = SL_CK_DURATION, .flags = CMP,
+     .dflt = "`defaults.event_time.max_out_of_orderness`", .lo = 0, .hi = WEEK,
+     .off = S(wm.max_out_of_orderness_ms),
+     .doc = "This stream's bound on out-of-order records (see the defaults key)."},
+    {.path = "streams[].event_time.idle_timeout", .type = SL_CK_DURATION, .flags = CMP,
+     .dflt = "`defaults.event_time.idle_timeout`", .lo = 1000, .hi = WEEK,
+     .off = S(wm.idle_timeout_ms),
+     .doc = "This stream's idle timeout of an input partition (see the defaults key)."},
     {.path = "streams[].etl", .type = SL_CK_MAP,
      .doc = "Per-record transformation, in this order: filter, script, projection, metadata."},
     {.path = "streams[].etl.filter", .type = SL_CK_STR, .flags = SL_CKF_POS, .off = S(etl.filter),
@@ -155,6 +242,42 @@ const sl_cfg_key sl_cfg_keys[] = {
      .doc = "kind files, format parquet: page compression codec."},
     {.path = "streams[].outputs[].topic", .type = SL_CK_STR, .off = O(topic),
      .doc = "kind kafka (required): the topic to write."},
+    {.path = "streams[].commit", .type = SL_CK_MAP,
+     .doc = "This stream's partition-commit settings; each key left out comes from "
+            "`defaults.commit`."},
+    {.path = "streams[].commit.delay", .type = SL_CK_DURATION, .flags = CMP,
+     .dflt = "`defaults.commit.delay`", .lo = 0, .hi = WEEK, .off = S(commit.delay_ms),
+     .doc = "See `defaults.commit.delay`."},
+    {.path = "streams[].commit.success_file", .type = SL_CK_BOOL, .flags = CMP,
+     .dflt = "`defaults.commit.success_file`", .off = S(commit.success_file),
+     .doc = "See `defaults.commit.success_file`."},
+    {.path = "streams[].commit.notify", .type = SL_CK_MAPLIST, .flags = CMP | SL_CKF_EMPTY_OK,
+     .dflt = "`defaults.commit.notify`", .hi = SL_CFG_MAX_NOTIFY, .off = S(commit.notify),
+     .off_n = S(commit.n_notify), .elem = sizeof(sl_cfg_notify),
+     .doc = "This stream's targets; the list replaces `defaults.commit.notify` entirely (`[]`: "
+            "none)."},
+    {.path = "streams[].commit.notify[].kind", .type = SL_CK_ENUM, .flags = REQ,
+     .allowed = "kafka|webhook|command", .off = N(kind),
+     .doc = "See `defaults.commit.notify[].kind`."},
+    {.path = "streams[].commit.notify[].topic", .type = SL_CK_STR, .off = N(topic),
+     .doc = "kind kafka (required): the topic of the partition events."},
+    {.path = "streams[].commit.notify[].url", .type = SL_CK_STR, .off = N(url),
+     .doc = "kind webhook (required): an http:// or https:// URL."},
+    {.path = "streams[].commit.notify[].run", .type = SL_CK_STR, .off = N(run),
+     .doc = "kind command (required): the shell command."},
+    {.path = "streams[].commit.compaction", .type = SL_CK_MAP,
+     .doc = "See `defaults.commit.compaction`."},
+    {.path = "streams[].commit.compaction.target_size", .type = SL_CK_SIZE, .flags = CMP,
+     .dflt = "`defaults.commit.compaction.target_size`", .lo = MIB, .hi = (int64_t)1 << 40,
+     .off = S(commit.compaction_target), .doc = "See `defaults.commit.compaction.target_size`."},
+    {.path = "streams[].commit.late", .type = SL_CK_ENUM, .flags = CMP,
+     .dflt = "`defaults.commit.late`", .allowed = "drop|side-output|reopen", .off = S(commit.late),
+     .doc = "See `defaults.commit.late`."},
+    {.path = "streams[].commit.late_path", .type = SL_CK_PATH, .flags = CMP,
+     .dflt = "`defaults.commit.late_path`, else `<first files output path>/_late`",
+     .off = S(commit.late_path),
+     .doc = "See `defaults.commit.late_path`. Without it and without a files output, "
+            "`late: side-output` is an error."},
     {.path = "dead_letter", .type = SL_CK_MAP,
      .doc = "Where undecodable, unrouted and failed records go, with raw bytes, reason, topic, "
             "partition and offset."},
@@ -399,7 +522,8 @@ static const char doc_intro[] =
     "- **Empty values** (`key:`, `~`, `null`) mean \"not set\": the default applies, and a "
     "required key reports that it is empty.\n"
     "- **Relative paths** (`state_dir`, `schemas`, `etl.script`, files output `path`, "
-    "`dead_letter.path`) are resolved against the directory of the pipeline file, so a "
+    "`dead_letter.path`, `commit.late_path`) are resolved against the directory of the pipeline "
+    "file, so a "
     "pipeline runs the same from any working directory.\n"
     "- **Durations**: an integer with a unit: `ms`, `s`, `m` (or `min`), `h`, `d` (`60s`, "
     "`500ms`). **Sizes**: an integer with an optional unit: `k`/`KiB`, `m`/`MiB`, `g`/`GiB` "
@@ -412,6 +536,10 @@ static const char doc_intro[] =
     "multiply the size of a document). Only one YAML document per file.\n"
     "- **Bounds**: the file is at most 16 MiB, nested at most 64 levels, with at most 1,000,000 "
     "YAML nodes.\n"
+    "- **Defaults**: `defaults.event_time` and `defaults.commit` hold pipeline-wide values; a "
+    "stream's own `event_time`/`commit` key wins, and a stream's `commit.notify` list replaces "
+    "the default list entirely. `sluice config-doc --check` prints every stream's resolved "
+    "values.\n"
     "- **Secrets**: values under `source.properties` are never printed in errors or output.\n\n"
     "## Example\n\n```yaml\n";
 
@@ -593,6 +721,10 @@ static void dump_value(FILE *f, const sl_cfg_key *k, const void *base, int ind)
         int n = *(const int *)(b + k->off_n);
         char scope[128];
         snprintf(scope, sizeof scope, "%s[]", k->path);
+        if (!n) { /* an empty list ([], allowed by SL_CKF_EMPTY_OK) stays one */
+            fprintf(f, "%*s%s: []\n", ind, "", name);
+            return;
+        }
         fprintf(f, "%*s%s:\n", ind, "", name);
         for (int i = 0; i < n; i++) {
             char *s = NULL;

@@ -25,14 +25,27 @@ void sl_manifest_clear_files(sl_manifest *m)
     m->n_files = 0;
 }
 
+static void clear_time(sl_manifest *m)
+{
+    for (int32_t i = 0; i < m->n_parts; i++)
+        free(m->parts[i].stream);
+    for (int32_t i = 0; i < m->n_streams; i++)
+        free(m->streams[i].stream);
+    m->n_parts = m->n_streams = 0;
+}
+
 void sl_manifest_free(sl_manifest *m)
 {
     for (int32_t i = 0; i < m->n_pos; i++)
         free(m->pos[i].topic);
     sl_manifest_clear_files(m);
+    clear_time(m);
     free(m->pos);
     free(m->files);
+    free(m->parts);
+    free(m->streams);
     memset(m, 0, sizeof *m);
+    m->watermark = m->first_hour = INT64_MIN;
 }
 
 int64_t sl_manifest_pos(const sl_manifest *m, const char *topic, int32_t partition)
@@ -75,7 +88,7 @@ sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream
 {
     if (grow((void **)&m->files, &m->cap_files, m->n_files + 1, sizeof *m->files))
         return SL_ERR_NOMEM;
-    sl_mf_file f = {worker, strdup(stream), rows, bytes, strdup(hidden), strdup(final)};
+    sl_mf_file f = {worker, strdup(stream), rows, bytes, strdup(hidden), strdup(final), INT64_MIN};
     if (!f.stream || !f.hidden || !f.final) {
         free(f.stream);
         free(f.hidden);
@@ -83,6 +96,52 @@ sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream
         return SL_ERR_NOMEM;
     }
     m->files[m->n_files++] = f;
+    return SL_OK;
+}
+
+sl_mf_part *sl_manifest_part(sl_manifest *m, const char *stream, int64_t hour)
+{
+    for (int32_t i = 0; i < m->n_parts; i++)
+        if (m->parts[i].hour == hour && !strcmp(m->parts[i].stream, stream)) return &m->parts[i];
+    if (grow((void **)&m->parts, &m->cap_parts, m->n_parts + 1, sizeof *m->parts)) return NULL;
+    char *s = strdup(stream);
+    if (!s) return NULL;
+    sl_mf_part *p = &m->parts[m->n_parts++];
+    memset(p, 0, sizeof *p);
+    p->stream = s;
+    p->hour = hour;
+    return p;
+}
+
+sl_mf_stream *sl_manifest_stream(sl_manifest *m, const char *stream)
+{
+    for (int32_t i = 0; i < m->n_streams; i++)
+        if (!strcmp(m->streams[i].stream, stream)) return &m->streams[i];
+    if (grow((void **)&m->streams, &m->cap_streams, m->n_streams + 1, sizeof *m->streams))
+        return NULL;
+    char *s = strdup(stream);
+    if (!s) return NULL;
+    m->streams[m->n_streams] = (sl_mf_stream){s, INT64_MIN};
+    return &m->streams[m->n_streams++];
+}
+
+sl_err_t sl_manifest_copy_time(sl_manifest *dst, const sl_manifest *src)
+{
+    clear_time(dst);
+    dst->watermark = src->watermark;
+    dst->first_hour = src->first_hour;
+    for (int32_t i = 0; i < src->n_parts; i++) {
+        sl_mf_part *p = sl_manifest_part(dst, src->parts[i].stream, src->parts[i].hour);
+        if (!p) return SL_ERR_NOMEM;
+        char *keep = p->stream;
+        *p = src->parts[i];
+        p->stream = keep;
+    }
+    for (int32_t i = 0; i < src->n_streams; i++) {
+        sl_mf_stream *t = sl_manifest_stream(dst, src->streams[i].stream);
+        if (!t) return SL_ERR_NOMEM;
+        t->through = src->streams[i].through;
+    }
     return SL_OK;
 }
 
@@ -199,7 +258,29 @@ sl_err_t sl_manifest_write(const sl_manifest *m, const char *dir, const char *pi
         if (!rc) rc = put_enc(&b, f->hidden);
         if (!rc) rc = sl_buf_put_u8(&b, ' ');
         if (!rc) rc = put_enc(&b, f->final);
-        if (!rc) rc = sl_buf_put_u8(&b, '\n');
+        n = snprintf(line, sizeof line, " %" PRId64 "\n", f->hour);
+        if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
+    }
+    if (!rc && (m->watermark != INT64_MIN || m->first_hour != INT64_MIN)) {
+        n = snprintf(line, sizeof line, "wm %" PRId64 " %" PRId64 "\n", m->watermark,
+                     m->first_hour);
+        rc = sl_buf_append(&b, line, (size_t)n);
+        lines++;
+    }
+    for (int32_t i = 0; !rc && i < m->n_streams; i++, lines++) {
+        rc = sl_buf_append(&b, "through ", 8);
+        if (!rc) rc = put_enc(&b, m->streams[i].stream);
+        n = snprintf(line, sizeof line, " %" PRId64 "\n", m->streams[i].through);
+        if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
+    }
+    for (int32_t i = 0; !rc && i < m->n_parts; i++, lines++) {
+        const sl_mf_part *p = &m->parts[i];
+        rc = sl_buf_append(&b, "part ", 5);
+        if (!rc) rc = put_enc(&b, p->stream);
+        n = snprintf(line, sizeof line,
+                     " %" PRId64 " %d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
+                     p->hour, p->state, p->version, p->rows, p->files, p->bytes, p->pending);
+        if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
     }
     n = snprintf(line, sizeof line, "end %d\n", lines);
     if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
@@ -240,9 +321,9 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
             rc = sl_error_set(err, SL_ERR_CORRUPT, "line %d: data after the end line", ln);
             break;
         }
-        char *tok[8];
+        char *tok[10];
         int nt = 0;
-        for (char *s = strtok(line, " "); s && nt < 8; s = strtok(NULL, " "))
+        for (char *s = strtok(line, " "); s && nt < 10; s = strtok(NULL, " "))
             tok[nt++] = s;
         if (nt == 0) {
             rc = sl_error_set(err, SL_ERR_CORRUPT, "line %d: empty", ln);
@@ -263,10 +344,32 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
             m->time_ms = strtoll(tok[1], NULL, 10);
         } else if (!strcmp(tok[0], "pos") && nt == 4 && !dec(tok[1])) {
             rc = sl_manifest_set_pos(m, tok[1], (int32_t)atol(tok[2]), strtoll(tok[3], NULL, 10));
-        } else if (!strcmp(tok[0], "file") && nt == 7 && !dec(tok[2]) && !dec(tok[5]) &&
-                   !dec(tok[6])) {
+        } else if (!strcmp(tok[0], "file") && (nt == 7 || nt == 8) && !dec(tok[2]) &&
+                   !dec(tok[5]) && !dec(tok[6])) {
             rc = sl_manifest_add_file(m, (int32_t)atol(tok[1]), tok[2], strtoll(tok[3], NULL, 10),
                                       strtoll(tok[4], NULL, 10), tok[5], tok[6]);
+            if (!rc && nt == 8) m->files[m->n_files - 1].hour = strtoll(tok[7], NULL, 10);
+        } else if (!strcmp(tok[0], "wm") && nt == 3) {
+            m->watermark = strtoll(tok[1], NULL, 10);
+            m->first_hour = strtoll(tok[2], NULL, 10);
+        } else if (!strcmp(tok[0], "through") && nt == 3 && !dec(tok[1])) {
+            sl_mf_stream *t = sl_manifest_stream(m, tok[1]);
+            if (!t)
+                rc = SL_ERR_NOMEM;
+            else
+                t->through = strtoll(tok[2], NULL, 10);
+        } else if (!strcmp(tok[0], "part") && nt == 9 && !dec(tok[1])) {
+            sl_mf_part *p = sl_manifest_part(m, tok[1], strtoll(tok[2], NULL, 10));
+            if (!p)
+                rc = SL_ERR_NOMEM;
+            else {
+                p->state = atoi(tok[3]);
+                p->version = strtoll(tok[4], NULL, 10);
+                p->rows = strtoll(tok[5], NULL, 10);
+                p->files = strtoll(tok[6], NULL, 10);
+                p->bytes = strtoll(tok[7], NULL, 10);
+                p->pending = atoi(tok[8]);
+            }
         } else if (!strcmp(tok[0], "end") && nt == 2) {
             if (atol(tok[1]) != ln - 1)
                 rc = sl_error_set(err, SL_ERR_CORRUPT, "end line counts %s lines, found %d", tok[1],
@@ -286,6 +389,7 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
 sl_err_t sl_manifest_load(sl_manifest *m, const char *dir, const char *pipeline, sl_error *err)
 {
     memset(m, 0, sizeof *m);
+    m->watermark = m->first_hour = INT64_MIN;
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT) return SL_OK;

@@ -18,8 +18,11 @@
  *   time 1764075600123
  *   txn 1                       (only when a Kafka transaction belongs to it)
  *   pos events 3 1200452
- *   file 1 play 5210 183012 lake/play/dt=2026-11-25/hour=13/.sluice-plays-w1-... lake/...
- *   end 6
+ *   file 1 play 5210 183012 lake/play/dt=2026-11-25/hour=13/.sluice+... lake/... 1764075600000
+ *   wm 1764079230000 1764072000000               (watermark, first hour)
+ *   through play 1764075600000                   (hours before it are committed)
+ *   part play 1764075600000 1 1 52100 12 1830120 1   (hour state version rows files bytes pending)
+ *   end 9
  *
  * Strings are percent-encoded (bytes <= 0x20, '%' and >= 0x7f), and `end N`
  * counts the lines before it: a manifest without a correct end line is
@@ -46,7 +49,24 @@ typedef struct sl_mf_file {
     char *stream;
     int64_t rows, bytes;
     char *hidden, *final;
+    int64_t hour; /* event hour of its rows (ms, UTC), INT64_MIN for dead letters */
 } sl_mf_file;
+
+/* An hour partition of a stream (engine/commit.c). */
+enum { SL_PART_OPEN = 0, SL_PART_COMMITTED = 1 };
+typedef struct sl_mf_part {
+    char *stream;
+    int64_t hour; /* start, ms UTC */
+    int state;    /* SL_PART_* */
+    int64_t version, rows, files, bytes;
+    int pending; /* committed by this checkpoint: _SUCCESS and notifications to (re)do */
+} sl_mf_part;
+
+/* Per stream: every hour before `through` is committed. */
+typedef struct sl_mf_stream {
+    char *stream;
+    int64_t through; /* INT64_MIN: nothing committed yet */
+} sl_mf_stream;
 
 typedef struct sl_manifest {
     uint64_t checkpoint; /* 0: none yet */
@@ -56,6 +76,13 @@ typedef struct sl_manifest {
     int32_t n_pos, cap_pos;
     sl_mf_file *files;
     int32_t n_files, cap_files;
+    /* event time and partition commit */
+    int64_t watermark;  /* pipeline watermark (ms), INT64_MIN: none yet */
+    int64_t first_hour; /* the pipeline's first hour with data, INT64_MIN: none */
+    sl_mf_part *parts;
+    int32_t n_parts, cap_parts;
+    sl_mf_stream *streams;
+    int32_t n_streams, cap_streams;
 } sl_manifest;
 
 void sl_manifest_free(sl_manifest *m); /* and zero */
@@ -67,6 +94,12 @@ sl_err_t sl_manifest_set_pos(sl_manifest *m, const char *topic, int32_t partitio
                              int64_t offset) SL_MUST_CHECK;
 sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream, int64_t rows,
                               int64_t bytes, const char *hidden, const char *final) SL_MUST_CHECK;
+/* The partition (stream, hour), created open and empty when missing; NULL on NOMEM. */
+sl_mf_part *sl_manifest_part(sl_manifest *m, const char *stream, int64_t hour);
+/* The stream's commit state, created (through = INT64_MIN) when missing; NULL on NOMEM. */
+sl_mf_stream *sl_manifest_stream(sl_manifest *m, const char *stream);
+/* Copy the event-time state (watermark, first hour, parts, streams) of src into dst. */
+sl_err_t sl_manifest_copy_time(sl_manifest *dst, const sl_manifest *src) SL_MUST_CHECK;
 
 /* DIR/NNNNNNNNNNNN.SUFFIX of checkpoint c (suffix "manifest", "committed", ...). */
 void sl_manifest_path(char *out, size_t cap, const char *dir, uint64_t c, const char *suffix);

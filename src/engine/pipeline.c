@@ -529,6 +529,11 @@ static sl_err_t stream_compile(sl_pipeline *p, int32_t i, sl_error *err)
         }
         sl_lua_etl_free(l);
     }
+    if (cs->commit.late != SL_LATE_DROP)
+        return sl_error_set(err, SL_ERR_UNSUPPORTED,
+                            "%s:%d:%d: streams[%d] (%s): commit.late: only 'drop' is available in "
+                            "this version (side-output and reopen come with compaction)",
+                            cfg->file, cs->line, cs->col, (int)i, cs->name);
     /* framing */
     st->framing_batch = cs->framing == SL_FRAMING_BATCH;
     if (st->framing_batch &&

@@ -49,6 +49,7 @@ typedef struct sl_bucket {
     int64_t rows;
     uint64_t last_used;
     uint64_t ckpt; /* checkpoint that will publish it (set when handed over) */
+    int64_t hour;  /* event hour of its rows (ms), INT64_MIN for dead letters */
     int32_t worker;
     sl_err_t rc; /* close result */
     sl_error err;
@@ -59,10 +60,12 @@ typedef struct sl_bucket {
 typedef struct sl_part {
     char *topic;
     int32_t partition;
-    int64_t next; /* next offset to read, -1 unknown (nothing read, no checkpoint) */
-    int64_t snap; /* next at the last barrier (what the manifest records) */
-    int owned;    /* 0 after revocation: its messages are ignored */
-    int eof;      /* at the end of the partition */
+    int64_t next;            /* next offset to read, -1 unknown (nothing read, no checkpoint) */
+    int64_t snap;            /* next at the last barrier (what the manifest records) */
+    int64_t max_et, last_ms; /* greatest event time read, wall time of the last record */
+    int64_t snap_max_et, snap_last_ms; /* the same at the last barrier */
+    int owned;                         /* 0 after revocation: its messages are ignored */
+    int eof;                           /* at the end of the partition */
     int64_t eof_since_ms;
 } sl_part;
 
@@ -93,7 +96,8 @@ typedef struct sl_worker {
     /* counters (read by the coordinator for progress; relaxed) */
     atomic_llong n_in, n_out, n_filtered, n_dead, n_unrouted;
     atomic_llong first_ms, last_ms; /* wall time of the first and last message processed */
-    char *errmsg;                   /* a fatal error, for the coordinator */
+    atomic_llong n_late;
+    char *errmsg; /* a fatal error, for the coordinator */
     atomic_int failed;
 } sl_worker;
 
@@ -126,6 +130,11 @@ struct sl_rt {
     /* kafka output (kafka_out.c) */
     struct sl_kout *kout;
     atomic_ullong txn_ckpt; /* the checkpoint whose transaction is open, 0 none */
+    /* event time and partition commit (commit.c) */
+    atomic_llong *through;       /* per stream: hours before it are committed (workers read) */
+    struct sl_notifier **notify; /* per stream, NULL without targets */
+    int64_t max_ooo_ms, idle_ms; /* the largest of the streams' */
+    int64_t late_rows;           /* late rows dropped from files at commit */
     /* status */
     int64_t files_published, rows_published;
     int failed;     /* an error stopped this attempt */
@@ -148,6 +157,17 @@ sl_err_t sl_kx_commit(sl_rt *rt, const sl_manifest *m, sl_error *err) SL_MUST_CH
 sl_err_t sl_kx_begin_next(sl_rt *rt, uint64_t c, sl_error *err) SL_MUST_CHECK;
 sl_err_t sl_kx_send(sl_worker *w, const sl_stream *st, const void *key, size_t klen,
                     const void *val, size_t vlen, sl_error *err) SL_MUST_CHECK;
+
+/* commit.c */
+sl_err_t sl_commit_start(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
+void sl_commit_stop(sl_rt *rt);
+/* Before manifest C is written: drop late files, account C's files into
+ * their hour partitions, advance the watermark, commit the ready hours
+ * (marked pending). */
+sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err) SL_MUST_CHECK;
+/* After C's files are published (and at recovery): _SUCCESS files and
+ * notifications of the pending partitions, then clear their pending mark. */
+sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err) SL_MUST_CHECK;
 
 /* closer.c */
 sl_err_t sl_closer_start(sl_rt *rt, int32_t threads, sl_error *err);

@@ -355,6 +355,8 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
             const char *sname = b->stream >= 0 ? rt->cfg->streams[b->stream].name : "_dead_letter";
             if (sl_manifest_add_file(&m, b->worker, sname, b->rows, b->bytes, b->hidden, b->final))
                 rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+            else
+                m.files[m.n_files - 1].hour = b->hour;
             rows += b->rows;
         }
     }
@@ -367,6 +369,7 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         if (rc == SL_ERR_NOMEM) sl_error_set(err, rc, "out of memory");
         goto out;
     }
+    if ((rc = sl_commit_plan(rt, &m, wall_ms(), err))) goto out;
     m.txn = rt->kout != NULL;
     int64_t t_closed = mono_ms();
     sl_fault_point("ckpt.before_manifest");
@@ -389,6 +392,7 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
     sl_fault_point("ckpt.published");
     int64_t t_published = mono_ms();
     if ((rc = sl_kx_begin_next(rt, c + 1, err))) goto out;
+    if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out; /* _SUCCESS, notifications */
     rt->files_published += rt->mf.n_files;
     rt->rows_published += rows;
     if (rt->opts->progress)
@@ -415,6 +419,7 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
         if (w->parts[i].partition == partition && !strcmp(w->parts[i].topic, topic)) {
             w->parts[i].owned = 1;
             w->parts[i].eof = 0;
+            w->parts[i].last_ms = w->parts[i].snap_last_ms = wall_ms(); /* idle counts from now */
             w->parts[i].next = w->parts[i].snap = next;
             return SL_OK;
         }
@@ -427,7 +432,15 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
     }
     char *t = strdup(topic);
     if (!t) return SL_ERR_NOMEM;
-    w->parts[w->n_parts++] = (sl_part){t, partition, next, next, 1, 0, 0};
+    w->parts[w->n_parts++] = (sl_part){.topic = t,
+                                       .partition = partition,
+                                       .next = next,
+                                       .snap = next,
+                                       .owned = 1,
+                                       .max_et = INT64_MIN,
+                                       .snap_max_et = INT64_MIN,
+                                       .last_ms = wall_ms(),
+                                       .snap_last_ms = wall_ms()};
     return SL_OK;
 }
 
@@ -606,6 +619,14 @@ static void totals(sl_rt *rt, long long t[5])
     }
 }
 
+static long long late_total(sl_rt *rt)
+{
+    long long n = rt->late_rows;
+    for (int32_t i = 0; i < rt->nw; i++)
+        n += atomic_load(&rt->w[i].n_late);
+    return n;
+}
+
 /* Returns SL_OK when stopped or idle (after a final checkpoint). */
 static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
 {
@@ -619,6 +640,8 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
     atomic_store(&rt->stop, 0);
     if ((rc = consumer_open(rt, err))) return rc; /* recovery may ask for the group's offsets */
     if ((rc = recover(rt, err))) goto out;
+    if ((rc = sl_commit_start(rt, err))) goto out;
+    if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out; /* redo what a crash interrupted */
     atomic_store(&rt->ckpt_req_a, rt->mf.checkpoint);
     rt->ckpt_req = rt->mf.checkpoint;
     rt->nw = cfg->workers;
@@ -684,10 +707,11 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
                 double secs = l > f ? (double)(l - f) / 1000.0 : 0.0;
                 logf_(rt,
                       "%s after checkpoint %" PRIu64 ": %lld records in, %lld written, %lld "
-                      "filtered, %lld dead-lettered (%lld unrouted); this run: %lld records in "
+                      "filtered, %lld dead-lettered (%lld unrouted), %lld late; this run: %lld "
+                      "records in "
                       "%.2f s from the first to the last (%.0f records/s)",
                       stop ? "stopped" : "idle", rt->mf.checkpoint, acc[0] + t[0], acc[1] + t[1],
-                      acc[2] + t[2], acc[3] + t[3], acc[4] + t[4], t[0], secs,
+                      acc[2] + t[2], acc[3] + t[3], acc[4] + t[4], late_total(rt), t[0], secs,
                       secs > 0 ? (double)t[0] / secs : 0.0);
                 break;
             }
@@ -719,6 +743,7 @@ out:
     }
     sl_closer_stop(rt);
     sl_kx_stop(rt);
+    sl_commit_stop(rt);
     if (rt->rk) {
         rd_kafka_consumer_close(rt->rk);
         for (int32_t i = 0; rt->w && i < rt->nw; i++)

@@ -208,7 +208,8 @@ nomem:
     return NULL;
 }
 
-static sl_bucket *bucket_get(sl_worker *w, int32_t stream, const char *dir, sl_error *err)
+static sl_bucket *bucket_get(sl_worker *w, int32_t stream, const char *dir, int64_t hour,
+                             sl_error *err)
 {
     uint32_t h = hash_key(stream, dir);
     for (sl_bucket *b = w->table[h & w->table_mask]; b; b = b->next)
@@ -225,6 +226,7 @@ static sl_bucket *bucket_get(sl_worker *w, int32_t stream, const char *dir, sl_e
     }
     sl_bucket *b = bucket_new(w, stream, dir, h, err);
     if (!b) return NULL;
+    b->hour = hour; /* a directory holds one hour (the template has {date}/{hour} or not) */
     b->last_used = ++w->tick;
     b->next = w->table[h & w->table_mask];
     w->table[h & w->table_mask] = b;
@@ -278,6 +280,7 @@ typedef struct msgctx {
     int batched;
     const void *key; /* the Kafka message's key (kept on the Kafka output) */
     size_t klen;
+    sl_part *pt; /* its input partition */
 } msgctx;
 
 static sl_err_t put_json_str(sl_buf *b, const char *s)
@@ -292,6 +295,7 @@ static sl_err_t dead_letter(sl_worker *w, const msgctx *m, int32_t stream, const
     if (!w->dlq) {
         const char *dir = rt->cfg->dead_letter.path;
         if (!(w->dlq = bucket_new(w, -1, dir, 0, err))) return err->code;
+        w->dlq->hour = INT64_MIN;
     }
     sl_buf *b = &w->dlq->line;
     char head[256];
@@ -443,10 +447,17 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
             (t == SL_PB_UINT64 || t == SL_PB_FIXED64) && v.u > INT64_MAX ? INT64_MAX : v.i;
         et = raw / st->et_div * st->et_mul;
     }
+    if (et > m->pt->max_et) m->pt->max_et = et; /* the partition's watermark (commit.c) */
+    int64_t hour = et >= 0 ? et / 3600000 * 3600000 : -((-et + 3599999) / 3600000) * 3600000;
+    if (hour < atomic_load_explicit(&rt->through[s], memory_order_relaxed)) {
+        /* its hour is committed: late (commit.late: drop) */
+        atomic_fetch_add_explicit(&w->n_late, 1, memory_order_relaxed);
+        return SL_OK;
+    }
     char dir[4096];
     if (sl_template_expand(st, r, et, dir, sizeof dir) < 0)
         return dead_letter(w, m, s, "output path longer than 4095 bytes", p, len, err);
-    sl_bucket *b = bucket_get(w, s, dir, err);
+    sl_bucket *b = bucket_get(w, s, dir, hour, err);
     if (!b) return err->code;
     sl_err_t rc = sl_rec_emit(r, &b->batch, &e);
     if (rc == SL_ERR_NOMEM) return sl_error_set(err, rc, "out of memory");
@@ -497,13 +508,16 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
         return SL_OK; /* librdkafka retries fetch errors itself */
     }
     pt->eof = 0;
+    pt->last_ms = ingest_ms;
     if (!atomic_load_explicit(&w->first_ms, memory_order_relaxed))
         atomic_store_explicit(&w->first_ms, ingest_ms, memory_order_relaxed);
     atomic_store_explicit(&w->last_ms, ingest_ms, memory_order_relaxed);
     rd_kafka_timestamp_type_t tstype;
-    msgctx m = {
-        topic, km->partition, km->offset, rd_kafka_message_timestamp(km, &tstype), ingest_ms, 0,
-        0,     km->key,       km->key_len};
+    msgctx m = {topic,       km->partition,
+                km->offset,  rd_kafka_message_timestamp(km, &tstype),
+                ingest_ms,   0,
+                0,           km->key,
+                km->key_len, pt};
     int32_t s = sl_pipeline_route_meta(rt->pl, topic, get_header, km);
     const uint8_t *val = km->payload ? km->payload : (const uint8_t *)"";
     sl_err_t rc = SL_OK;
@@ -560,8 +574,12 @@ static void barrier(sl_worker *w, uint64_t c)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&rt->mu);
     sl_worker_roll_all(w, c);
-    for (int32_t i = 0; i < w->n_parts; i++)
-        w->parts[i].snap = w->parts[i].next;
+    for (int32_t i = 0; i < w->n_parts; i++) {
+        sl_part *p = &w->parts[i];
+        p->snap = p->next;
+        p->snap_max_et = p->max_et;
+        p->snap_last_ms = p->last_ms;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     w->pause_us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     w->done_ckpt = c;

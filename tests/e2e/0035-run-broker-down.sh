@@ -41,7 +41,8 @@ sleep 8
 kill -0 $pid 2>/dev/null || { cat "$T/run.log"; fail "sluice run exited while the broker was down"; }
 # the producer starts while the brokers are still down: it delivers once
 # they are back, so the second half arrives well within the idle timeout
-"$SLUICE" gen --count $((N / 2)) --seed 9 --brokers "$BROKERS" --topic events --quiet &
+# (event times go on after the first half's: earlier ones would be late)
+"$SLUICE" gen --count $((N / 2)) --seed 9 --start-ms 1764554400000 --brokers "$BROKERS" --topic events --quiet &
 gpid=$!
 sleep 1
 kill -USR2 "$DEVKAFKA_PID"

@@ -49,7 +49,7 @@ if (cd "$T/a" && "$SLUICE" run p.yaml --stop-when-idle 1s) 2> "$T/a2.log"; then 
 grep -q "already running with state_dir" "$T/a2.log" || { cat "$T/a2.log"; fail "no clear refusal"; }
 (cd "$T/b" && exec "$SLUICE" run p.yaml --stop-when-idle 10s) 2> "$T/b.log" &
 pb=$!
-"$SLUICE" gen --count $N2 --seed 2 --rate 4000 --brokers "$BROKERS" --topic events --quiet
+"$SLUICE" gen --count $N2 --seed 2 --start-ms 1764554400000 --rate 4000 --brokers "$BROKERS" --topic events --quiet
 kill -TERM $pa
 wait $pa || { cat "$T/a.log"; fail "A did not stop cleanly"; }
 for ((k = 0; k < 1200; k++)); do kill -0 $pb 2>/dev/null || break; sleep 0.1; done

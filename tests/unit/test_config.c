@@ -513,6 +513,241 @@ static void test_secrets_not_echoed(void)
     CHECK(strstr(err.msg, "source.properties.sasl.password: expected a non-empty") != NULL);
 }
 
+/* ---- event time and partition commit (issue 4) ---- */
+
+#define TWO_STREAMS                                                                                \
+    "streams:\n"                                                                                   \
+    "  - name: a\n"                                                                                \
+    "    route: { topic: t }\n"                                                                    \
+    "    message: m.M\n"                                                                           \
+    "    outputs: [{kind: kafka, topic: o}]\n"                                                     \
+    "  - name: b\n"                                                                                \
+    "    route: { topic: u }\n"                                                                    \
+    "    message: m.M\n"                                                                           \
+    "    outputs: [{kind: files, path: lake/b}, {kind: files, path: other}]\n"
+
+static void test_commit_builtin(void)
+{
+    sl_cfg *c = parse_ok(HEAD ONE_STREAM);
+    if (!c) return;
+    const sl_cfg_stream *s = &c->streams[0];
+    CHECK_EQ_INT(s->wm.max_out_of_orderness_ms, 30000);
+    CHECK_EQ_INT(s->wm.idle_timeout_ms, 60000);
+    CHECK_EQ_INT(s->commit.delay_ms, 0);
+    CHECK_EQ_INT(s->commit.success_file, 1);
+    CHECK_EQ_INT(s->commit.n_notify, 0);
+    CHECK_EQ_INT(s->commit.compaction_target, 256LL << 20);
+    CHECK_EQ_INT(s->commit.late, SL_LATE_DROP);
+    CHECK(s->commit.late_path && !strcmp(s->commit.late_path, "/cfg/out/_late"));
+    sl_cfg_free(c);
+    /* no files output: no default late path; the first files output otherwise */
+    c = parse_ok(HEAD TWO_STREAMS);
+    if (!c) return;
+    CHECK(c->streams[0].commit.late_path == NULL);
+    CHECK(c->streams[1].commit.late_path &&
+          !strcmp(c->streams[1].commit.late_path, "/cfg/lake/b/_late"));
+    sl_cfg_free(c);
+}
+
+static void test_commit_defaults(void)
+{
+    /* the issue's defaults block, verbatim, with one stream overriding */
+    sl_cfg *c =
+        parse_ok(HEAD "defaults:\n"
+                      "  event_time: { max_out_of_orderness: 30s, idle_timeout: 60s }\n"
+                      "  commit:\n"
+                      "    delay: 0s\n"
+                      "    success_file: true\n"
+                      "    notify:\n"
+                      "      - { kind: kafka, topic: sluice.partitions }\n"
+                      "      - { kind: webhook, url: \"http://127.0.0.1:8080/ready\" }\n"
+                      "      - { kind: command, run: \"./on-ready.sh\" }\n"
+                      "    compaction: { target_size: 256MiB }\n"
+                      "    late: drop              # drop | side-output | reopen\n" TWO_STREAMS
+                      "    event_time: { max_out_of_orderness: 2m }\n"
+                      "    commit:\n"
+                      "      delay: 1h\n"
+                      "      success_file: no\n"
+                      "      notify: [{ kind: webhook, url: \"HTTPS://h.example:8443/p?q=1\" }]\n"
+                      "      compaction: { target_size: 1GB }\n"
+                      "      late: reopen\n");
+    if (!c) return;
+    const sl_cfg_stream *a = &c->streams[0], *b = &c->streams[1];
+    CHECK_EQ_INT(a->wm.max_out_of_orderness_ms, 30000);
+    CHECK_EQ_INT(a->wm.idle_timeout_ms, 60000);
+    CHECK_EQ_INT(a->commit.success_file, 1);
+    CHECK_EQ_INT(a->commit.n_notify, 3);
+    if (a->commit.n_notify == 3) {
+        CHECK_EQ_INT(a->commit.notify[0].kind, SL_NOTIFY_KAFKA);
+        CHECK(!strcmp(a->commit.notify[0].topic, "sluice.partitions"));
+        CHECK(!a->commit.notify[0].url && !a->commit.notify[0].run);
+        CHECK_EQ_INT(a->commit.notify[0].line, 10);
+        CHECK_EQ_INT(a->commit.notify[0].col, 9);
+        CHECK_EQ_INT(a->commit.notify[1].kind, SL_NOTIFY_WEBHOOK);
+        CHECK(!strcmp(a->commit.notify[1].url, "http://127.0.0.1:8080/ready"));
+        CHECK_EQ_INT(a->commit.notify[2].kind, SL_NOTIFY_COMMAND);
+        CHECK(!strcmp(a->commit.notify[2].run, "./on-ready.sh")); /* not resolved */
+    }
+    CHECK_EQ_INT(a->commit.late, SL_LATE_DROP);
+    CHECK(a->commit.late_path == NULL);
+    /* b overrides; its notify list replaces the defaults list entirely */
+    CHECK_EQ_INT(b->wm.max_out_of_orderness_ms, 120000);
+    CHECK_EQ_INT(b->wm.idle_timeout_ms, 60000);
+    CHECK_EQ_INT(b->commit.delay_ms, 3600000);
+    CHECK_EQ_INT(b->commit.success_file, 0);
+    CHECK_EQ_INT(b->commit.n_notify, 1);
+    if (b->commit.n_notify == 1) {
+        CHECK_EQ_INT(b->commit.notify[0].kind, SL_NOTIFY_WEBHOOK);
+        CHECK(!strcmp(b->commit.notify[0].url, "HTTPS://h.example:8443/p?q=1"));
+    }
+    CHECK_EQ_INT(b->commit.compaction_target, 1000000000LL);
+    CHECK_EQ_INT(b->commit.late, SL_LATE_REOPEN);
+    CHECK(b->commit.late_path && !strcmp(b->commit.late_path, "/cfg/lake/b/_late"));
+    sl_cfg_free(c);
+
+    /* defaults written after the streams still apply; [] turns notify off;
+     * late_path: the stream's, else the defaults' (resolved), else files + _late */
+    c = parse_ok(HEAD TWO_STREAMS "    commit: { notify: [], late_path: /abs/late }\n"
+                                  "defaults:\n"
+                                  "  event_time: { idle_timeout: 5m }\n"
+                                  "  commit:\n"
+                                  "    delay: 90s\n"
+                                  "    success_file: false\n"
+                                  "    notify: [{ kind: command, run: 'echo ready' }]\n"
+                                  "    compaction: { target_size: 64MiB }\n"
+                                  "    late: side-output\n"
+                                  "    late_path: ./late/{stream}\n");
+    if (!c) return;
+    a = &c->streams[0];
+    b = &c->streams[1];
+    CHECK_EQ_INT(a->wm.max_out_of_orderness_ms, 30000); /* built-in: defaults is silent */
+    CHECK_EQ_INT(a->wm.idle_timeout_ms, 300000);
+    CHECK_EQ_INT(a->commit.delay_ms, 90000);
+    CHECK_EQ_INT(a->commit.success_file, 0);
+    CHECK_EQ_INT(a->commit.compaction_target, 64LL << 20);
+    CHECK_EQ_INT(a->commit.late, SL_LATE_SIDE_OUTPUT);
+    CHECK_EQ_INT(a->commit.n_notify, 1);
+    if (a->commit.n_notify == 1) CHECK(!strcmp(a->commit.notify[0].run, "echo ready"));
+    CHECK(a->commit.late_path && !strcmp(a->commit.late_path, "/cfg/late/{stream}"));
+    CHECK_EQ_INT(b->commit.n_notify, 0);
+    CHECK_EQ_INT(b->commit.late, SL_LATE_SIDE_OUTPUT);
+    CHECK(b->commit.late_path && !strcmp(b->commit.late_path, "/abs/late"));
+    /* the dump parses back to the same resolution */
+    char *d = sl_cfg_dump_yaml(c);
+    sl_cfg *c2 = d ? parse_ok(d) : NULL;
+    if (c2) {
+        CHECK_EQ_INT(c2->streams[1].commit.n_notify, 0);
+        CHECK_EQ_INT(c2->streams[0].commit.n_notify, 1);
+        CHECK_EQ_INT(c2->streams[0].wm.idle_timeout_ms, 300000);
+        char *d2 = sl_cfg_dump_yaml(c2);
+        CHECK(d2 && !strcmp(d, d2));
+        free(d2);
+    }
+    sl_cfg_free(c2);
+    free(d);
+    sl_cfg_free(c);
+}
+
+static void test_err_commit(void)
+{
+    EXPECT_ERR(HEAD ONE_STREAM "defaults: { event_time: { max_out_of_orderness: soon } }\n",
+               "t.yaml:8:49: defaults.event_time.max_out_of_orderness: 'soon' is not valid; "
+               "expected a duration",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    event_time: { idle_timeout: 500ms }\n",
+               "t.yaml:8:33: streams[0].event_time.idle_timeout: 500ms is out of range", NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { delay: -1s }\n",
+               "t.yaml:8:22: streams[0].commit.delay: '-1s' is not valid", NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { late: keep }\n",
+               "t.yaml:8:21: streams[0].commit.late: 'keep' is not allowed; expected one of drop, "
+               "side-output, reopen",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "defaults: { commit: { compaction: { target_size: 1k } } }\n",
+               "t.yaml:8:50: defaults.commit.compaction.target_size: 1k is out of range", NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "defaults: { commit: { notfy: [] } }\n",
+               "t.yaml:8:23: defaults.commit.notfy: unknown key; did you mean 'notify'?", NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { success_file: maybe }\n",
+               "t.yaml:8:29: streams[0].commit.success_file: 'maybe' is not a boolean", NULL);
+    /* notify: required sub-key per kind */
+    EXPECT_ERR(HEAD ONE_STREAM "defaults:\n"
+                               "  commit:\n"
+                               "    notify:\n"
+                               "      - { kind: kafka, topic: t }\n"
+                               "      - { kind: webhook }\n",
+               "t.yaml:12:9: defaults.commit.notify[1].url: required key is missing for kind "
+               "webhook",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit:\n"
+                               "      notify:\n"
+                               "        - kind: command\n",
+               "t.yaml:10:11: streams[0].commit.notify[0].run: required key is missing for kind "
+               "command",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { notify: [{ kind: kafka }] }\n",
+               "t.yaml:8:24: streams[0].commit.notify[0].topic: required key is missing for kind "
+               "kafka",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { notify: [{ kind: sms }] }\n",
+               "t.yaml:8:32: streams[0].commit.notify[0].kind: 'sms' is not allowed; expected one "
+               "of kafka, webhook, command",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { notify: [{ topic: t }] }\n",
+               "t.yaml:8:24: streams[0].commit.notify[0].kind: required key is missing", NULL);
+    EXPECT_ERR(HEAD ONE_STREAM
+               "    commit: { notify: [{ kind: kafka, topic: t, url: 'http://h' }] }\n",
+               "t.yaml:8:54: streams[0].commit.notify[0].url: applies to kind webhook only", NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { notify: [{ kind: kafka, topic: 'a b' }] }\n",
+               "t.yaml:8:46: streams[0].commit.notify[0].topic: 'a b' is not a valid Kafka topic",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM "    commit: { notify: x }\n",
+               "t.yaml:8:23: streams[0].commit.notify: found a scalar; expected a list of mappings",
+               NULL);
+    EXPECT_ERR(HEAD ONE_STREAM
+               "    commit: { notify: [{ kind: command, run: x }, { kind: command, run: x }] }\n",
+               "t.yaml:8:51: streams[0].commit.notify[1]: the same target as notify[0] (line 8)",
+               NULL);
+    /* webhook URLs: http(s) with a host, no spaces; never echoed (tokens) */
+    static const char *const bad_urls[] = {"ftp://h/secret-token", "http:///secret-token",
+                                           "https://h/secret token", "h/secret-token",
+                                           "http://:80/secret-token"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        char y[512];
+        snprintf(y, sizeof y,
+                 HEAD ONE_STREAM "    commit: { notify: [{ kind: webhook, url: '%s' }] }\n",
+                 bad_urls[i]);
+        EXPECT_ERR(y, "t.yaml:8:46: streams[0].commit.notify[0].url: not a valid webhook URL",
+                   NULL);
+        sl_cfg *c = NULL;
+        sl_error err;
+        sl_error_clear(&err);
+        CHECK(sl_cfg_parse(&c, y, strlen(y), "t.yaml", "/cfg", &err) != SL_OK);
+        CHECK(!strstr(err.msg, "secret"));
+    }
+    /* at most 16 targets */
+    char many[2048];
+    size_t n = (size_t)snprintf(many, sizeof many, HEAD ONE_STREAM "    commit: { notify: [");
+    for (int i = 0; i < 17; i++)
+        n += (size_t)snprintf(many + n, sizeof many - n, "%s{kind: command, run: c%d}",
+                              i ? ", " : "", i);
+    snprintf(many + n, sizeof many - n, "] }\n");
+    EXPECT_ERR(many, "t.yaml:8:23: streams[0].commit.notify: 17 entries; at most 16", NULL);
+    /* side-output needs a late path: the stream's own key, or inherited */
+    EXPECT_ERR(HEAD TWO_STREAMS "    commit: { late: drop }\n"
+                                "defaults: { commit: { late: side-output } }\n",
+               "t.yaml:5:5: streams[0].commit.late: side-output (from defaults.commit.late, line "
+               "14) needs a place for late records",
+               NULL);
+    EXPECT_ERR(
+        HEAD "streams:\n  - name: s\n    message: m\n    outputs: [{kind: kafka, topic: o}]\n"
+             "    commit: { late: side-output }\n",
+        "t.yaml:8:21: streams[0].commit.late: side-output needs a place for late records", NULL);
+    sl_cfg *c = parse_ok(HEAD "streams:\n  - name: s\n    message: m\n"
+                              "    outputs: [{kind: kafka, topic: o}]\n"
+                              "    commit: { late: side-output, late_path: lp }\n");
+    if (c) CHECK(!strcmp(c->streams[0].commit.late_path, "/cfg/lp"));
+    sl_cfg_free(c);
+}
+
 static void test_table(void)
 {
     CHECK(sl_cfg_n_keys <= SL_CFG_MAX_KEYS);
@@ -552,6 +787,9 @@ int main(void)
     RUN(test_err_streams);
     RUN(test_err_yaml);
     RUN(test_secrets_not_echoed);
+    RUN(test_commit_builtin);
+    RUN(test_commit_defaults);
+    RUN(test_err_commit);
     RUN(test_table);
     return TEST_DONE();
 }

@@ -1,0 +1,263 @@
+/* commit.c - event time, watermarks and hour partitions that commit
+ * themselves (issue 4; DESIGN.md, "Event time and partition commit").
+ *
+ * Watermarks. Each input partition remembers the greatest event time read
+ * (sl_part.max_et) and when its last record came (last_ms, from its
+ * assignment until the first record); a barrier snapshots both. A
+ * partition that has brought no record yet holds the watermark where it is
+ * until it brings one or is idle. At checkpoint C the pipeline's watermark is the minimum,
+ * over partitions that are not idle (a record within idle_timeout), of
+ * max_et - max_out_of_orderness - per partition, then per worker, then per
+ * pipeline, since the minimum over all partitions is the minimum of the
+ * workers' minimums. It never goes back, and it stays where it is while
+ * every input is idle. With several streams the largest out-of-orderness
+ * and idle timeout of the streams apply (the safe choice).
+ *
+ * Hour partitions. Every file of C carries its event hour; C's files add
+ * their rows, bytes and count to the partition (stream, hour) in the
+ * manifest. Partition (S, H) is ready when the watermark has passed
+ * end(H) + S's commit.delay - and since the watermark is taken at the
+ * barrier, every record of H read so far is in a file of a completed
+ * checkpoint. Every hour from the pipeline's first hour with data up to the
+ * watermark commits, empty ones too, for every stream: a silent stream
+ * still yields its hours. Ready partitions are marked committed (version
+ * + 1) and *pending* in manifest C; after C's files are published, each
+ * pending partition gets its _SUCCESS file and its notifications, and the
+ * mark is cleared in the next manifest. A crash in between redoes them from
+ * the manifest at recovery: _SUCCESS is rewritten atomically, notifications
+ * are sent again with the same id (at-least-once, as documented).
+ *
+ * Late records. A record whose hour is committed is late. Workers drop it
+ * (commit.late: drop; counted). One that was read after barrier C but
+ * before C committed its hour reaches a file of C+1: such files are found
+ * here by their hour and deleted before they are published, their rows
+ * counted as late. After commit no reader sees a row twice or a row appear
+ * in a committed partition.
+ *
+ * What _SUCCESS holds: {"id", "pipeline", "stream", "partition", "version",
+ * "rows", "files", "bytes", "watermark_ms", "hour_start_ms"}.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/fault.h"
+#include "core/ostream.h"
+#include "engine/notify.h"
+#include "engine/rt_int.h"
+
+#define HOUR_MS        3600000LL
+#define MAX_HOURS_STEP 10000    /* hours committed per stream per checkpoint, at most */
+#define KEEP_HOURS     (24 * 7) /* committed partitions listed in the manifest for a week */
+
+sl_err_t sl_commit_start(sl_rt *rt, sl_error *err)
+{
+    const sl_pipeline *pl = rt->pl;
+    rt->through = calloc((size_t)pl->n_streams + 1, sizeof *rt->through);
+    rt->notify = calloc((size_t)pl->n_streams + 1, sizeof *rt->notify);
+    if (!rt->through || !rt->notify) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    rt->max_ooo_ms = 0;
+    rt->idle_ms = 0;
+    for (int32_t i = 0; i < pl->n_streams; i++) {
+        const sl_cfg_stream *cs = &rt->cfg->streams[i];
+        if (cs->wm.max_out_of_orderness_ms > rt->max_ooo_ms)
+            rt->max_ooo_ms = cs->wm.max_out_of_orderness_ms;
+        if (cs->wm.idle_timeout_ms > rt->idle_ms) rt->idle_ms = cs->wm.idle_timeout_ms;
+        const sl_mf_stream *t = NULL;
+        for (int32_t k = 0; k < rt->mf.n_streams; k++)
+            if (!strcmp(rt->mf.streams[k].stream, cs->name)) t = &rt->mf.streams[k];
+        atomic_init(&rt->through[i], t ? t->through : INT64_MIN);
+        if (cs->commit.n_notify) {
+            sl_err_t rc = sl_notifier_new(&rt->notify[i], cs->commit.notify, cs->commit.n_notify,
+                                          rt->cfg->source.brokers, rt->cfg->dir, err);
+            if (rc) return sl_error_prefix(err, "stream %s: commit.notify", cs->name);
+        }
+    }
+    return SL_OK;
+}
+
+void sl_commit_stop(sl_rt *rt)
+{
+    for (int32_t i = 0; rt->notify && i < rt->pl->n_streams; i++)
+        sl_notifier_free(rt->notify[i]);
+    free(rt->notify);
+    free(rt->through);
+    rt->notify = NULL;
+    rt->through = NULL;
+}
+
+static int32_t stream_index(const sl_rt *rt, const char *name)
+{
+    for (int32_t i = 0; i < rt->pl->n_streams; i++)
+        if (!strcmp(rt->cfg->streams[i].name, name)) return i;
+    return -1;
+}
+
+/* The watermark from the workers' barrier snapshots (caller holds no lock:
+ * workers are past the barrier and only the coordinator reads snapshots). */
+static int64_t watermark(sl_rt *rt, int64_t now_ms)
+{
+    int64_t w = INT64_MAX;
+    int any = 0;
+    pthread_mutex_lock(&rt->mu);
+    for (int32_t k = 0; k < rt->nw; k++)
+        for (int32_t i = 0; i < rt->w[k].n_parts; i++) {
+            const sl_part *p = &rt->w[k].parts[i];
+            if (!p->owned) continue;
+            if (now_ms - p->snap_last_ms >= rt->idle_ms) continue; /* idle: left out */
+            /* an assigned partition that has brought nothing yet holds the
+             * watermark back until it does, or until it is idle */
+            int64_t pw = p->snap_max_et == INT64_MIN ? INT64_MIN : p->snap_max_et - rt->max_ooo_ms;
+            if (pw < w) w = pw;
+            any = 1;
+        }
+    pthread_mutex_unlock(&rt->mu);
+    if (!any || w == INT64_MIN) return rt->mf.watermark; /* all idle, or held back: it stays */
+    return w > rt->mf.watermark || rt->mf.watermark == INT64_MIN ? w : rt->mf.watermark;
+}
+
+sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err)
+{
+    sl_err_t rc = sl_manifest_copy_time(m, &rt->mf);
+    if (rc) return sl_error_set(err, rc, "out of memory");
+    for (int32_t i = 0; i < m->n_parts; i++)
+        m->parts[i].pending = 0; /* done after the previous publish */
+    /* late files: their hour was committed before this checkpoint */
+    for (int32_t i = 0; i < m->n_files;) {
+        sl_mf_file *f = &m->files[i];
+        int32_t s = f->hour == INT64_MIN ? -1 : stream_index(rt, f->stream);
+        const sl_mf_stream *t = s < 0 ? NULL : sl_manifest_stream(m, f->stream);
+        if (t && t->through != INT64_MIN && f->hour < t->through) {
+            sl_error ignore;
+            if (rt->st->vt->remove(rt->st, f->hidden, &ignore)) {
+            }
+            rt->late_rows += f->rows;
+            free(f->stream);
+            free(f->hidden);
+            free(f->final);
+            m->files[i] = m->files[--m->n_files];
+            continue;
+        }
+        i++;
+    }
+    /* account the files into their partitions */
+    for (int32_t i = 0; i < m->n_files; i++) {
+        const sl_mf_file *f = &m->files[i];
+        if (f->hour == INT64_MIN || stream_index(rt, f->stream) < 0) continue;
+        sl_mf_part *p = sl_manifest_part(m, f->stream, f->hour);
+        if (!p) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        p->rows += f->rows;
+        p->bytes += f->bytes;
+        p->files++;
+        if (m->first_hour == INT64_MIN || f->hour < m->first_hour) m->first_hour = f->hour;
+    }
+    m->watermark = watermark(rt, now_ms);
+    if (m->watermark == INT64_MIN || m->first_hour == INT64_MIN) return SL_OK;
+    /* ready hours, every stream, empty ones too */
+    for (int32_t s = 0; s < rt->pl->n_streams; s++) {
+        const sl_cfg_stream *cs = &rt->cfg->streams[s];
+        if (rt->pl->streams[s].out_files < 0) continue; /* partitions are files */
+        sl_mf_stream *t = sl_manifest_stream(m, cs->name);
+        if (!t) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        int64_t h = t->through == INT64_MIN ? m->first_hour : t->through;
+        for (int n = 0; n < MAX_HOURS_STEP && h + HOUR_MS + cs->commit.delay_ms <= m->watermark;
+             n++, h += HOUR_MS) {
+            sl_mf_part *p = sl_manifest_part(m, cs->name, h);
+            if (!p) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+            p->state = SL_PART_COMMITTED;
+            p->version++;
+            p->pending = 1;
+        }
+        t->through = h;
+    }
+    /* forget committed partitions older than a week */
+    for (int32_t i = 0; i < m->n_parts;) {
+        sl_mf_part *p = &m->parts[i];
+        if (p->state == SL_PART_COMMITTED && !p->pending &&
+            p->hour < m->watermark - KEEP_HOURS * HOUR_MS) {
+            free(p->stream);
+            m->parts[i] = m->parts[--m->n_parts];
+            continue;
+        }
+        i++;
+    }
+    return SL_OK;
+}
+
+static void fmt_partition(char *out, size_t cap, int64_t hour)
+{
+    time_t t = (time_t)(hour / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "dt=%04d-%02d-%02d/hour=%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour);
+}
+
+static sl_err_t write_success(sl_rt *rt, const char *dir, const sl_notify_event *ev, sl_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/_SUCCESS", dir);
+    sl_err_t rc = sl_mkdirs(dir, err);
+    if (rc) return rc;
+    sl_buf b = SL_BUF_INIT;
+    if ((rc = sl_notify_json(ev, &b)) || (rc = sl_buf_put_u8(&b, '\n'))) {
+        sl_buf_free(&b);
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    }
+    sl_atomic_file af;
+    if (!(rc = sl_atomic_open(&af, path, err))) {
+        if ((rc = sl_ostream_write(af.os, b.p, b.len, err)))
+            sl_atomic_abort(&af);
+        else
+            rc = sl_atomic_commit(&af, err);
+    }
+    sl_buf_free(&b);
+    (void)rt;
+    return rc;
+}
+
+sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
+{
+    for (int32_t i = 0; i < m->n_parts; i++) {
+        sl_mf_part *p = &m->parts[i];
+        if (!p->pending) continue;
+        int32_t s = stream_index(rt, p->stream);
+        if (s < 0) { /* a stream removed from the config: nothing to announce */
+            p->pending = 0;
+            continue;
+        }
+        const sl_stream *st = &rt->pl->streams[s];
+        const sl_cfg_stream *cs = st->cfg;
+        char part[64], dir[4096], id[512];
+        fmt_partition(part, sizeof part, p->hour);
+        /* the directory of the hour (templates with {field} values have many:
+         * the notification names the template's fixed root then) */
+        if (st->tpl.by_field || sl_template_expand(st, NULL, p->hour, dir, sizeof dir) < 0)
+            snprintf(dir, sizeof dir, "%s", st->tpl.root ? st->tpl.root : ".");
+        snprintf(id, sizeof id, "%s/%s/%s/v%" PRId64, rt->cfg->pipeline, cs->name, part,
+                 p->version);
+        sl_notify_event ev = {id,       rt->cfg->pipeline, cs->name,    part,
+                              dir,      p->version,        p->rows,     p->files,
+                              p->bytes, p->hour,           m->watermark};
+        sl_err_t rc;
+        if (cs->commit.success_file && !st->tpl.by_field &&
+            (rc = write_success(rt, dir, &ev, err))) {
+            err->retriable = 1;
+            return sl_error_prefix(err, "stream %s, partition %s: _SUCCESS", cs->name, part);
+        }
+        sl_fault_point("commit.success_written");
+        if (rt->notify[s] && (rc = sl_notifier_send(rt->notify[s], &ev, 60000, err))) {
+            err->retriable = 1;
+            return sl_error_prefix(err, "stream %s, partition %s", cs->name, part);
+        }
+        sl_fault_point("commit.notified");
+        p->pending = 0;
+    }
+    for (int32_t i = 0; i < m->n_streams; i++) {
+        int32_t s = stream_index(rt, m->streams[i].stream);
+        if (s >= 0) atomic_store(&rt->through[s], m->streams[i].through);
+    }
+    return SL_OK;
+}
