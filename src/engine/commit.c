@@ -13,6 +13,8 @@
  * every input is idle. With several streams the largest out-of-orderness
  * and idle timeout of the streams apply (the safe choice).
  *
+ * Commit, per partition: compaction (compact.c), _SUCCESS, notifications.
+ *
  * Hour partitions. Every file of C carries its event hour; C's files add
  * their rows, bytes and count to the partition (stream, hour) in the
  * manifest. Partition (S, H) is ready when the watermark has passed
@@ -242,6 +244,16 @@ sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
                               dir,      p->version,        p->rows,     p->files,
                               p->bytes, p->hour,           m->watermark};
         sl_err_t rc;
+        if (!st->tpl.by_field && st->out_files >= 0) { /* 1. compaction */
+            int64_t files = 0, bytes = 0;
+            if ((rc = sl_compact_partition(rt, st, dir, p->version, cs->commit.compaction_target,
+                                           &files, &bytes, err))) {
+                err->retriable = 1;
+                return sl_error_prefix(err, "stream %s, partition %s", cs->name, part);
+            }
+            p->files = ev.files = files;
+            p->bytes = ev.bytes = bytes;
+        }
         if (cs->commit.success_file && !st->tpl.by_field &&
             (rc = write_success(rt, dir, &ev, err))) {
             err->retriable = 1;

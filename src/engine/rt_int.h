@@ -169,6 +169,13 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
  * notifications of the pending partitions, then clear their pending mark. */
 sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err) SL_MUST_CHECK;
 
+/* compact.c: merge this instance's part files of a committed partition
+ * directory into files of about `target` bytes; *files / *bytes: what the
+ * directory then holds of this instance. */
+sl_err_t sl_compact_partition(sl_rt *rt, const sl_stream *st, const char *dir, int64_t version,
+                              int64_t target, int64_t *files, int64_t *bytes,
+                              sl_error *err) SL_MUST_CHECK;
+
 /* closer.c */
 sl_err_t sl_closer_start(sl_rt *rt, int32_t threads, sl_error *err);
 void sl_closer_stop(sl_rt *rt);

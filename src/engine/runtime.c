@@ -134,6 +134,17 @@ static int by_dir(const void *a, const void *b)
     return c ? c : (lx > ly) - (lx < ly);
 }
 
+/* The file's hour partition is committed in m: compaction may have merged
+ * the file away after it was published. */
+static int committed_part(const sl_manifest *m, const sl_mf_file *f)
+{
+    for (int32_t i = 0; i < m->n_parts; i++)
+        if (m->parts[i].hour == f->hour && m->parts[i].state == SL_PART_COMMITTED &&
+            !strcmp(m->parts[i].stream, f->stream))
+            return 1;
+    return 0;
+}
+
 static void *publish_main(void *arg)
 {
     publish_ctx *pc = arg;
@@ -147,7 +158,9 @@ static void *publish_main(void *arg)
             const sl_mf_file *f = &pc->m->files[pc->order[k]];
             fin = f->final;
             rc = st->vt->publish(st, f->hidden, f->final, &e);
-            if (rc && pc->redo && strstr(e.msg, "No such file"))
+            if (rc && pc->redo && strstr(e.msg, "No such file") && committed_part(pc->m, f))
+                rc = SL_OK; /* its hour committed since: compacted into new files (compact.c) */
+            else if (rc && pc->redo && strstr(e.msg, "No such file"))
                 rc = sl_error_set(&e, SL_ERR_CORRUPT,
                                   "checkpoint %" PRIu64 " lists %s, but neither it nor %s "
                                   "exists: the lake lost a committed file (deleted by hand?); "
@@ -619,6 +632,24 @@ static void totals(sl_rt *rt, long long t[5])
     }
 }
 
+/* Records behind the end of the assigned partitions: librdkafka's cached
+ * high watermarks (from fetch responses, no request) minus our positions. */
+static long long lag(sl_rt *rt)
+{
+    long long n = 0;
+    pthread_mutex_lock(&rt->mu);
+    for (int32_t w = 0; w < rt->nw; w++)
+        for (int32_t i = 0; i < rt->w[w].n_parts; i++) {
+            const sl_part *p = &rt->w[w].parts[i];
+            int64_t lo, hi;
+            if (!p->owned || p->next < 0) continue;
+            if (rd_kafka_get_watermark_offsets(rt->rk, p->topic, p->partition, &lo, &hi)) continue;
+            if (hi > p->next) n += hi - p->next;
+        }
+    pthread_mutex_unlock(&rt->mu);
+    return n;
+}
+
 static long long late_total(sl_rt *rt)
 {
     long long n = rt->late_rows;
@@ -720,10 +751,11 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
             long long t[5];
             totals(rt, t);
             logf_(rt,
-                  "%.0f records/s, %lld in, %lld written, %lld dead-lettered, checkpoint %" PRIu64
-                  ", %" PRId64 " files published",
-                  (double)(t[0] - prev[0]) * 1000.0 / (double)(now - last_progress), acc[0] + t[0],
-                  acc[1] + t[1], acc[3] + t[3], rt->mf.checkpoint, rt->files_published);
+                  "%.0f records/s, lag %lld, %lld in, %lld written, %lld dead-lettered, "
+                  "checkpoint %" PRIu64 ", %" PRId64 " files published",
+                  (double)(t[0] - prev[0]) * 1000.0 / (double)(now - last_progress), lag(rt),
+                  acc[0] + t[0], acc[1] + t[1], acc[3] + t[3], rt->mf.checkpoint,
+                  rt->files_published);
             memcpy(prev, t, sizeof prev);
             last_progress = now;
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# 0042 run-commit-crash: kill -9 inside the partition commit - after a
-# _SUCCESS is written, after a notification went out, after the manifest -
-# and at a random moment; restart; run to idle. Then, as in 0041
+# 0042 run-commit-crash: kill -9 inside the partition commit - inside the
+# compaction (outputs written, journal written, between publishes, inputs
+# removed), after a _SUCCESS is written, after a notification went out,
+# after the manifest - and at a random moment; restart; run to idle. Then, as in 0041
 # (tests/tools/commit_check.py): every row is in the lake exactly once and
 # counted right in its _SUCCESS, every committed partition is announced at
 # least once and only with its own id (duplicates carry the same id: v1),
@@ -16,7 +17,9 @@ source "$TOOLS/devkafka.sh"
 devkafka_start --topic events:8 --topic sluice.partitions:1
 source "$TOOLS/commit_setup.sh"
 commit_setup e2e42
-points=(commit.success_written:3 commit.notified:5 commit.notified:2 ckpt.manifest_written:1)
+points=(commit.success_written:3 compact.journal_written:2 compact.published_one:2
+        compact.inputs_removed:1 compact.outputs_written:1 commit.notified:5 commit.notified:2
+        ckpt.manifest_written:1)
 for ((i = 0; i < ${#points[@]}; i++)); do
   p=${points[$i]}
   (cd "$T" && SL_FAULT="$p" exec "$SLUICE" run p.yaml) 2> "$T/crash$i.log" &

@@ -40,6 +40,13 @@ for s, h in expect:
     j = json.load(open(f))
     if j['rows'] != count[(s, h)]: bad.append(f"{s} {pname(h)}: _SUCCESS rows {j['rows']}, protobuf counts {count[(s, h)]}")
     if duck.get(f'{s}/{pname(h)}', 0) != count[(s, h)]: bad.append(f"{s} {pname(h)}: DuckDB {duck.get(f'{s}/{pname(h)}', 0)}, protobuf {count[(s, h)]}")
+for s, h in expect:  # compacted: one file per committed partition (target 256MiB)
+    d = os.path.join(T, 'lake', s, pname(h))
+    n = len(glob.glob(os.path.join(d, '*.parquet')))
+    if count[(s, h)] and n != 1: bad.append(f'{s} {pname(h)}: {n} files after compaction, want 1')
+    if glob.glob(os.path.join(d, '.sluice+*')): bad.append(f'{s} {pname(h)}: hidden files left')
+    if os.path.exists(os.path.join(d, '_SUCCESS')) and json.load(open(os.path.join(d, '_SUCCESS')))['files'] != n:
+        bad.append(f'{s} {pname(h)}: _SUCCESS files differs from the directory ({n})')
 committed = {(s, os.path.relpath(os.path.dirname(f), os.path.join(T, 'lake', s)))
              for s in ('s0', 's1', 's2', 's3') for f in glob.glob(os.path.join(T, 'lake', s, '*', '*', '_SUCCESS'))}
 want = {(s, pname(h)) for s, h in expect}
