@@ -126,12 +126,40 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
     if (rc) return sl_error_set(err, rc, "out of memory");
     for (int32_t i = 0; i < m->n_parts; i++)
         m->parts[i].pending = 0; /* done after the previous publish */
-    /* late files: their hour was committed before this checkpoint */
+    /* late files: their hour was committed before this checkpoint. Reopen:
+     * the partition commits again (version + 1). Side output: the file goes
+     * to the late path instead. Drop: deleted, its rows counted. */
     for (int32_t i = 0; i < m->n_files;) {
         sl_mf_file *f = &m->files[i];
         int32_t s = f->hour == INT64_MIN ? -1 : stream_index(rt, f->stream);
         const sl_mf_stream *t = s < 0 ? NULL : sl_manifest_stream(m, f->stream);
         if (t && t->through != INT64_MIN && f->hour < t->through) {
+            const sl_stream *st = &rt->pl->streams[s];
+            if (st->cfg->commit.late == SL_LATE_REOPEN) {
+                sl_mf_part *p = sl_manifest_part(m, f->stream, f->hour);
+                if (!p) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+                if (!p->pending) {
+                    p->version++;
+                    p->pending = 1;
+                }
+                i++;
+                continue;
+            }
+            if (st->cfg->commit.late == SL_LATE_SIDE_OUTPUT) {
+                char dir[4096], path[4400];
+                const char *base = strrchr(f->final, '/');
+                if (sl_tpl_expand(&st->late_tpl, st, NULL, f->hour, dir, sizeof dir) >= 0 &&
+                    !st->late_tpl.by_field && !sl_mkdirs(dir, err)) {
+                    snprintf(path, sizeof path, "%s/%s", dir, base ? base + 1 : f->final);
+                    char *np = strdup(path);
+                    if (!np) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+                    free(f->final);
+                    f->final = np;
+                    f->hour = INT64_MIN; /* no longer part of the hour */
+                    i++;
+                    continue;
+                }
+            }
             sl_error ignore;
             if (rt->st->vt->remove(rt->st, f->hidden, &ignore)) {
             }

@@ -163,7 +163,8 @@ static size_t put_clean(char *out, size_t pos, size_t cap, const uint8_t *p, siz
     return pos;
 }
 
-int sl_template_expand(const sl_stream *st, const sl_rec *r, int64_t et_ms, char *out, size_t cap)
+int sl_tpl_expand(const sl_template *tpl, const sl_stream *st, const sl_rec *r, int64_t et_ms,
+                  char *out, size_t cap)
 {
     size_t pos = 0;
     char tmp[64];
@@ -171,8 +172,8 @@ int sl_template_expand(const sl_stream *st, const sl_rec *r, int64_t et_ms, char
     time_t tt = (time_t)secs;
     struct tm tm;
     int have_tm = 0;
-    for (int32_t i = 0; i < st->tpl.n; i++) {
-        const sl_tpl_seg *g = &st->tpl.segs[i];
+    for (int32_t i = 0; i < tpl->n; i++) {
+        const sl_tpl_seg *g = &tpl->segs[i];
         const char *lit = NULL;
         size_t len = 0;
         switch (g->kind) {
@@ -239,6 +240,11 @@ int sl_template_expand(const sl_stream *st, const sl_rec *r, int64_t et_ms, char
     if (pos + 1 > cap) return -1;
     out[pos] = '\0';
     return (int)pos;
+}
+
+int sl_template_expand(const sl_stream *st, const sl_rec *r, int64_t et_ms, char *out, size_t cap)
+{
+    return sl_tpl_expand(&st->tpl, st, r, et_ms, out, cap);
 }
 
 /* ---- routing by field ---- */
@@ -529,11 +535,6 @@ static sl_err_t stream_compile(sl_pipeline *p, int32_t i, sl_error *err)
         }
         sl_lua_etl_free(l);
     }
-    if (cs->commit.late != SL_LATE_DROP)
-        return sl_error_set(err, SL_ERR_UNSUPPORTED,
-                            "%s:%d:%d: streams[%d] (%s): commit.late: only 'drop' is available in "
-                            "this version (side-output and reopen come with compaction)",
-                            cfg->file, cs->line, cs->col, (int)i, cs->name);
     /* framing */
     st->framing_batch = cs->framing == SL_FRAMING_BATCH;
     if (st->framing_batch &&
@@ -579,6 +580,17 @@ static sl_err_t stream_compile(sl_pipeline *p, int32_t i, sl_error *err)
         if ((rc = sl_pq_codec_parse(out->compression ? out->compression : "zstd", &st->codec, err)))
             goto fail;
     }
+    if (cs->commit.late == SL_LATE_SIDE_OUTPUT && cs->commit.late_path &&
+        (rc = tpl_compile(&st->late_tpl, cs->commit.late_path, plan, err))) {
+        sl_error_prefix(err, "%s:%d:%d: streams[%d] (%s): commit.late_path", cfg->file, cs->line,
+                        cs->col, (int)i, cs->name);
+        return rc;
+    }
+    if (cs->commit.late == SL_LATE_SIDE_OUTPUT && !st->late_tpl.n)
+        return sl_error_set(err, SL_ERR_INVALID,
+                            "%s:%d:%d: streams[%d] (%s): commit.late: side-output needs a files "
+                            "output or commit.late_path",
+                            cfg->file, cs->line, cs->col, (int)i, cs->name);
     return SL_OK;
 fail:
     sl_error_prefix(err, "%s:%d:%d: streams[%d] (%s)", CTX(cs));
@@ -634,6 +646,7 @@ void sl_pipeline_free(sl_pipeline *p)
         free(st->kafka_keep);
         sl_filter_free(st->filter);
         tpl_free(&st->tpl);
+        tpl_free(&st->late_tpl);
     }
     for (int32_t i = 0; i < p->n_groups; i++) {
         free(p->groups[i].table);

@@ -59,6 +59,7 @@ typedef struct sl_stream {
     int kafka_passthrough; /* the input record's bytes, not re-encoded */
     uint8_t *kafka_keep;   /* re-encoding: top-level fields kept (projection), NULL = all */
     sl_template tpl;       /* files output path */
+    sl_template late_tpl;  /* commit.late: side-output: where late records go (n = 0: none) */
     int codec;             /* files/parquet codec */
     int jsonl;             /* files output format jsonl */
     int framing_batch;
@@ -115,5 +116,8 @@ int32_t sl_route_group_lookup(const sl_route_group *g, const sl_rec *r);
  * (no '/', no "..", no control characters; null -> __null__, empty ->
  * __empty__). Returns the length, or -1 when it does not fit. */
 int sl_template_expand(const sl_stream *s, const sl_rec *r, int64_t et_ms, char *out, size_t cap);
+/* The same with another template of the stream (late_tpl). */
+int sl_tpl_expand(const sl_template *t, const sl_stream *s, const sl_rec *r, int64_t et_ms,
+                  char *out, size_t cap);
 
 #endif

@@ -449,15 +449,21 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     }
     if (et > m->pt->max_et) m->pt->max_et = et; /* the partition's watermark (commit.c) */
     int64_t hour = et >= 0 ? et / 3600000 * 3600000 : -((-et + 3599999) / 3600000) * 3600000;
+    const sl_template *tpl = &st->tpl;
+    int64_t bucket_hour = hour;
     if (hour < atomic_load_explicit(&rt->through[s], memory_order_relaxed)) {
-        /* its hour is committed: late (commit.late: drop) */
+        /* its hour is committed: late (commit.late) */
         atomic_fetch_add_explicit(&w->n_late, 1, memory_order_relaxed);
-        return SL_OK;
+        if (st->cfg->commit.late == SL_LATE_DROP) return SL_OK;
+        if (st->cfg->commit.late == SL_LATE_SIDE_OUTPUT) {
+            tpl = &st->late_tpl;
+            bucket_hour = INT64_MIN; /* not part of any hour partition */
+        } /* reopen: into its partition, which commits again (commit.c) */
     }
     char dir[4096];
-    if (sl_template_expand(st, r, et, dir, sizeof dir) < 0)
+    if (sl_tpl_expand(tpl, st, r, et, dir, sizeof dir) < 0)
         return dead_letter(w, m, s, "output path longer than 4095 bytes", p, len, err);
-    sl_bucket *b = bucket_get(w, s, dir, hour, err);
+    sl_bucket *b = bucket_get(w, s, dir, bucket_hour, err);
     if (!b) return err->code;
     sl_err_t rc = sl_rec_emit(r, &b->batch, &e);
     if (rc == SL_ERR_NOMEM) return sl_error_set(err, rc, "out of memory");
