@@ -135,6 +135,7 @@ typedef struct sl_cfg_stream {
     struct {
         char *field; /* dotted path; NULL = the Kafka timestamp */
         sl_cfg_time_unit unit;
+        char *format; /* string field: "rfc3339" or a strptime(3) format (UTC) */
         int line, col;
     } event_time;
     struct {

@@ -188,9 +188,14 @@ const sl_cfg_key sl_cfg_keys[] = {
      .doc = "Where a record's event time comes from; it fills `{date}` and `{hour}` (UTC) of "
             "output paths. Without `field` it is the Kafka message timestamp."},
     {.path = "streams[].event_time.field", .type = SL_CK_STR, .off = S(event_time.field),
-     .doc = "Dotted path of an integer field holding epoch time in `unit`."},
+     .doc = "Dotted path of the field holding the event time: an integer (epoch time in "
+            "`unit`) or a string (read with `format`)."},
     {.path = "streams[].event_time.unit", .type = SL_CK_ENUM, .dflt = "ms", .allowed = "s|ms|us|ns",
-     .off = S(event_time.unit), .doc = "Unit of `field`."},
+     .off = S(event_time.unit), .doc = "Unit of `field` when it is an integer."},
+    {.path = "streams[].event_time.format", .type = SL_CK_STR, .off = S(event_time.format),
+     .doc = "When `field` is a string: `rfc3339` (2025-12-01T13:05:00.250Z, or with an offset "
+            "such as +08:00), or a strptime(3) format such as `%Y-%m-%d %H:%M:%S`, read as UTC; "
+            "a fraction of a second (`.250`) after the format is read too."},
     {.path = "streams[].event_time.kafka_timestamp", .type = SL_CK_KTS, .flags = SL_CKF_COMPUTED,
      .dflt = "true when `field` is not set",
      .doc = "true: use the Kafka message timestamp (then `field` must not be set). false requires "
@@ -752,6 +757,7 @@ static int dump_applies(const sl_cfg_key *k, const void *base)
         return st->format == SL_IN_DELIMITED;
     if (!strcmp(k->path, "streams[].batch_compression")) return st->framing == SL_FRAMING_BATCH;
     if (!strcmp(k->path, "streams[].event_time.unit")) return st->event_time.field != NULL;
+    if (!strcmp(k->path, "streams[].event_time.format")) return st->event_time.format != NULL;
     return 1;
 }
 

@@ -247,6 +247,115 @@ int sl_template_expand(const sl_stream *st, const sl_rec *r, int64_t et_ms, char
     return sl_tpl_expand(&st->tpl, st, r, et_ms, out, cap);
 }
 
+/* ---- event time ---- */
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9') return -1;
+        v = v * 10 + (**p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* ".fff..." -> milliseconds (more digits are read and cut). */
+static void fraction(const char **p, int *ms)
+{
+    *ms = 0;
+    if (**p != '.') return;
+    (*p)++;
+    int n = 0;
+    while (**p >= '0' && **p <= '9') {
+        if (n < 3) *ms = *ms * 10 + (**p - '0');
+        n++;
+        (*p)++;
+    }
+    for (; n < 3; n++)
+        *ms *= 10;
+}
+
+/* RFC 3339: 2025-12-01T13:05:00[.250](Z|+08:00|-0130); 't' and ' ' for 'T'. */
+static int parse_rfc3339(const char *s, int64_t *ms)
+{
+    struct tm tm = {0};
+    int y, mo, d, h, mi, sec, frac, oh = 0, om = 0, sign = 0;
+    const char *p = s;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ') return -1;
+    p++;
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+        digits(&p, 2, &sec))
+        return -1;
+    fraction(&p, &frac);
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        sign = *p++ == '-' ? -1 : 1;
+        if (digits(&p, 2, &oh)) return -1;
+        if (*p == ':') p++;
+        if (digits(&p, 2, &om)) return -1;
+    } else
+        return -1;
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *ms = ((int64_t)timegm(&tm) - (int64_t)sign * (oh * 3600 + om * 60)) * 1000 + frac;
+    return 0;
+}
+
+int sl_stream_event_time(const sl_stream *st, const sl_rec *r, int64_t kts, int64_t *et, char *why,
+                         size_t cap)
+{
+    if (st->et_from_kafka) {
+        *et = kts;
+        return 0;
+    }
+    sl_val v;
+    if (sl_path_get(r, &st->et_path, &v) < 0) {
+        snprintf(why, cap, "event time: field %s is null", st->cfg->event_time.field);
+        return -1;
+    }
+    if (!st->et_string) {
+        uint8_t t = st->et_path.leaf->type;
+        int64_t raw =
+            (t == SL_PB_UINT64 || t == SL_PB_FIXED64) && v.u > INT64_MAX ? INT64_MAX : v.i;
+        *et = raw / st->et_div * st->et_mul;
+        return 0;
+    }
+    char buf[128];
+    if (v.s.len >= sizeof buf) {
+        snprintf(why, cap, "event time: field %s is %u bytes long, not a timestamp",
+                 st->cfg->event_time.field, v.s.len);
+        return -1;
+    }
+    memcpy(buf, v.s.p, v.s.len);
+    buf[v.s.len] = '\0';
+    int ok;
+    if (st->et_rfc3339)
+        ok = parse_rfc3339(buf, et) == 0;
+    else {
+        struct tm tm = {0};
+        const char *end = strptime(buf, st->cfg->event_time.format, &tm);
+        int frac = 0;
+        if (end) fraction(&end, &frac);
+        ok = end && !*end;
+        if (ok) *et = (int64_t)timegm(&tm) * 1000 + frac;
+    }
+    if (!ok) {
+        snprintf(why, cap, "event time: field %s = '%.64s' does not match format '%s'",
+                 st->cfg->event_time.field, buf, st->cfg->event_time.format);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- routing by field ---- */
 
 static uint32_t hash_bytes(const uint8_t *p, size_t n)
@@ -506,13 +615,26 @@ static sl_err_t stream_compile(sl_pipeline *p, int32_t i, sl_error *err)
             return rc;
         }
         uint8_t t = st->et_path.leaf->type;
-        if (st->et_path.leaf->child >= 0 || t == SL_PB_STRING || t == SL_PB_BYTES ||
-            t == SL_PB_BOOL || t == SL_PB_ENUM || t == SL_PB_FLOAT || t == SL_PB_DOUBLE)
+        const char *fmt = cs->event_time.format;
+        if (t == SL_PB_STRING && st->et_path.leaf->child < 0) {
+            if (!fmt)
+                return sl_error_set(
+                    err, SL_ERR_INVALID,
+                    "%s:%d:%d: streams[%d] (%s): event_time.field '%s' is a string; "
+                    "say how to read it with event_time.format (rfc3339, or a "
+                    "strptime format such as '%%Y-%%m-%%d %%H:%%M:%%S')",
+                    cfg->file, cs->event_time.line, cs->event_time.col, (int)i, cs->name,
+                    cs->event_time.field);
+            st->et_string = 1;
+            st->et_rfc3339 = !strcmp(fmt, "rfc3339");
+        } else if (st->et_path.leaf->child >= 0 || t == SL_PB_BYTES || t == SL_PB_BOOL ||
+                   t == SL_PB_ENUM || t == SL_PB_FLOAT || t == SL_PB_DOUBLE || fmt)
             return sl_error_set(err, SL_ERR_INVALID,
                                 "%s:%d:%d: streams[%d] (%s): event_time.field '%s' is %s; it must "
-                                "be an integer (epoch seconds, ms, us or ns)",
+                                "be an integer (epoch seconds, ms, us or ns)%s",
                                 cfg->file, cs->event_time.line, cs->event_time.col, (int)i,
-                                cs->name, cs->event_time.field, sl_pb_type_name(t));
+                                cs->name, cs->event_time.field, sl_pb_type_name(t),
+                                fmt ? ", or a string when event_time.format is set" : "");
         static const int64_t mul[] = {1000, 1, 1, 1}, div[] = {1, 1, 1000, 1000000};
         st->et_mul = mul[cs->event_time.unit];
         st->et_div = div[cs->event_time.unit];

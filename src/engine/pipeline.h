@@ -51,6 +51,8 @@ typedef struct sl_stream {
     sl_path route_path;     /* SL_ROUTE_FIELD */
     sl_path et_path;        /* event_time.field */
     int et_from_kafka;      /* no event_time.field: the Kafka timestamp */
+    int et_string;          /* a string field read with event_time.format */
+    int et_rfc3339;         /* ... the format is rfc3339 */
     int64_t et_mul, et_div; /* value * mul / div = milliseconds */
     sl_filter *filter;      /* NULL: keep all */
     int out_files;          /* index of the files output, -1 none */
@@ -107,6 +109,12 @@ void sl_pipeline_free(sl_pipeline *p);
 int32_t sl_pipeline_route_meta(const sl_pipeline *p, const char *topic,
                                const char *(*get_header)(void *arg, const char *name, size_t *len),
                                void *arg);
+
+/* The event time of a parsed record in ms (UTC), from its field (integer
+ * epoch in the unit, or a string in the format) or the Kafka timestamp
+ * kts. -1 with the reason in why (null field, a string that does not match). */
+int sl_stream_event_time(const sl_stream *st, const sl_rec *r, int64_t kts, int64_t *et, char *why,
+                         size_t cap);
 
 /* Route a record parsed with group g's plan: the stream, or -1. */
 int32_t sl_route_group_lookup(const sl_route_group *g, const sl_rec *r);

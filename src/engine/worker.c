@@ -436,17 +436,9 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         return SL_OK;
     }
     int64_t et;
-    if (st->et_from_kafka)
-        et = m->kts;
-    else {
-        sl_val v;
-        if (sl_path_get(r, &st->et_path, &v) < 0)
-            return dead_letter(w, m, s, "event time: field is null", p, len, err);
-        uint8_t t = st->et_path.leaf->type;
-        int64_t raw =
-            (t == SL_PB_UINT64 || t == SL_PB_FIXED64) && v.u > INT64_MAX ? INT64_MAX : v.i;
-        et = raw / st->et_div * st->et_mul;
-    }
+    char why[300];
+    if (sl_stream_event_time(st, r, m->kts, &et, why, sizeof why))
+        return dead_letter(w, m, s, why, p, len, err);
     if (et > m->pt->max_et) m->pt->max_et = et; /* the partition's watermark (commit.c) */
     int64_t hour = et >= 0 ? et / 3600000 * 3600000 : -((-et + 3599999) / 3600000) * 3600000;
     const sl_template *tpl = &st->tpl;

@@ -134,7 +134,7 @@ static void test_compile_errors(void)
         {"  - { name: a, message: bench.PlayEvent, event_time: { field: log_id }, outputs: [ { "
          "kind: "
          "files, path: out } ] }\n",
-         "event_time.field 'log_id' is string; it must be an integer"},
+         "say how to read it with event_time.format"},
         {"  - { name: a, message: bench.Nope, outputs: [ { kind: files, path: out } ] }\n",
          "bench.Nope"},
         {"  - { name: a, message: bench.PlayEvent, etl: { filter: 'platform = 5x' }, outputs: [ { "
@@ -173,10 +173,50 @@ static void test_compile_errors(void)
     }
 }
 
+static void test_event_time_strings(void)
+{
+    sl_cfg *cfg = NULL;
+    sl_pipeline pl;
+    sl_error err;
+    int ok = compile(&cfg, &pl,
+                     "  - { name: a, route: { topic: events }, message: bench.PlayEvent, event_time: "
+                     "{ field: buvid, format: rfc3339 }, outputs: [ { kind: files, path: out } ] }\n"
+                     "  - { name: b, route: { header: h, equals: x }, message: bench.PlayEvent, "
+                     "event_time: { field: ip, format: '%Y-%m-%d %H:%M:%S' }, outputs: [ { kind: "
+                     "files, path: out } ] }\n",
+                     &err);
+    CHECK(ok == 0);
+    if (ok) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    sl_rec *r;
+    CHECK(!sl_rec_new(&r, &pl.plans[0]));
+    int64_t et = 0;
+    char why[300];
+    /* 2025-12-01T00:00:00Z is 1764547200000 ms; 12:05:00.250Z is 43500250 ms later */
+    CHECK(parse_json(r, "{\"buvid\":\"2025-12-01T13:05:00.250+01:00\",\"ip\":\"2025-12-01 00:00:01.5\"}") == 0);
+    CHECK(sl_stream_event_time(&pl.streams[0], r, 0, &et, why, sizeof why) == 0);
+    CHECK_EQ_INT(et, 1764547200000 + 43500250);
+    CHECK(sl_stream_event_time(&pl.streams[1], r, 0, &et, why, sizeof why) == 0);
+    CHECK_EQ_INT(et, 1764547201500);
+    CHECK(parse_json(r, "{\"buvid\":\"2025-12-01T00:00:00Z\",\"ip\":\"yesterday\"}") == 0);
+    CHECK(sl_stream_event_time(&pl.streams[0], r, 0, &et, why, sizeof why) == 0);
+    CHECK_EQ_INT(et, 1764547200000);
+    CHECK(sl_stream_event_time(&pl.streams[1], r, 0, &et, why, sizeof why) == -1);
+    CHECK(strstr(why, "'yesterday' does not match format") != NULL);
+    CHECK(parse_json(r, "{\"buvid\":\"2025-13-01T00:00:00Z\"}") == 0);
+    CHECK(sl_stream_event_time(&pl.streams[0], r, 0, &et, why, sizeof why) == -1);
+    sl_rec_free(r);
+    sl_pipeline_free(&pl);
+    sl_cfg_free(cfg);
+}
+
 int main(void)
 {
     RUN(test_template_sanitizes);
     RUN(test_route_by_field);
     RUN(test_compile_errors);
+    RUN(test_event_time_strings);
     return TEST_DONE();
 }
