@@ -79,7 +79,7 @@ int sl_cmd_partitions(int argc, char **argv)
     char wm[32], hs[32];
     fmt_hour(wm, sizeof wm, m.watermark);
     if (json) {
-        printf("{\"pipeline\":\"%s\",\"checkpoint\":%" PRIu64 ",\"watermark_ms\":%" PRId64
+        printf("{\"pipeline\":\"%s\",\"checkpoint\":%" PRIu64 ",\"frontier_ms\":%" PRId64
                ",\"partitions\":[",
                cfg->pipeline, m.checkpoint, m.watermark == INT64_MIN ? -1 : m.watermark);
         for (int32_t i = 0; i < m.n_parts; i++) {
@@ -94,8 +94,9 @@ int sl_cmd_partitions(int argc, char **argv)
         }
         printf("]}\n");
     } else {
-        printf("pipeline %s, checkpoint %" PRIu64 ", watermark %s\n", cfg->pipeline, m.checkpoint,
-               wm);
+        printf("pipeline %s, checkpoint %" PRIu64 ", inputs at %s (a stream's watermark is this "
+               "minus its max_out_of_orderness)\n",
+               cfg->pipeline, m.checkpoint, wm);
         printf("%-20s %-20s %-9s %7s %12s %6s %14s\n", "STREAM", "HOUR (UTC)", "STATE", "VERSION",
                "ROWS", "FILES", "BYTES");
         for (int32_t i = 0; i < m.n_parts; i++) {

@@ -3,22 +3,23 @@
  *
  * Watermarks. Each input partition remembers the greatest event time read
  * (sl_part.max_et) and when its last record came (last_ms, from its
- * assignment until the first record); a barrier snapshots both. A
- * partition that has brought no record yet holds the watermark where it is
- * until it brings one or is idle. At checkpoint C the pipeline's watermark is the minimum,
- * over partitions that are not idle (a record within idle_timeout), of
- * max_et - max_out_of_orderness - per partition, then per worker, then per
- * pipeline, since the minimum over all partitions is the minimum of the
- * workers' minimums. It never goes back, and it stays where it is while
- * every input is idle. With several streams the largest out-of-orderness
- * and idle timeout of the streams apply (the safe choice).
+ * assignment until the first record); a barrier snapshots both. At
+ * checkpoint C the inputs' event-time frontier F is the minimum of max_et
+ * over the partitions that are not idle (a record within idle_timeout): per
+ * partition, then per worker, then per pipeline, since the minimum over all
+ * partitions is the minimum of the workers' minimums. A partition that has
+ * brought no record yet holds F back until it brings one or is idle. F
+ * never goes back, and stays where it is while every input is idle. Stream
+ * S's watermark is F - S's max_out_of_orderness; the manifest keeps F (the
+ * "wm" line). The largest idle_timeout of the streams applies to partitions
+ * (a partition feeds every stream).
  *
  * Commit, per partition: compaction (compact.c), _SUCCESS, notifications.
  *
  * Hour partitions. Every file of C carries its event hour; C's files add
  * their rows, bytes and count to the partition (stream, hour) in the
- * manifest. Partition (S, H) is ready when the watermark has passed
- * end(H) + S's commit.delay - and since the watermark is taken at the
+ * manifest. Partition (S, H) is ready when S's watermark has passed
+ * end(H) + S's commit.delay - and since the frontier is taken at the
  * barrier, every record of H read so far is in a file of a completed
  * checkpoint. Every hour from the pipeline's first hour with data up to the
  * watermark commits, empty ones too, for every stream: a silent stream
@@ -111,7 +112,7 @@ static int64_t watermark(sl_rt *rt, int64_t now_ms)
             if (now_ms - p->snap_last_ms >= rt->idle_ms) continue; /* idle: left out */
             /* an assigned partition that has brought nothing yet holds the
              * watermark back until it does, or until it is idle */
-            int64_t pw = p->snap_max_et == INT64_MIN ? INT64_MIN : p->snap_max_et - rt->max_ooo_ms;
+            int64_t pw = p->snap_max_et;
             if (pw < w) w = pw;
             any = 1;
         }
@@ -192,7 +193,8 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
         sl_mf_stream *t = sl_manifest_stream(m, cs->name);
         if (!t) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
         int64_t h = t->through == INT64_MIN ? m->first_hour : t->through;
-        for (int n = 0; n < MAX_HOURS_STEP && h + HOUR_MS + cs->commit.delay_ms <= m->watermark;
+        int64_t wm = m->watermark - cs->wm.max_out_of_orderness_ms; /* S's watermark */
+        for (int n = 0; n < MAX_HOURS_STEP && h + HOUR_MS + cs->commit.delay_ms <= wm;
              n++, h += HOUR_MS) {
             sl_mf_part *p = sl_manifest_part(m, cs->name, h);
             if (!p) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
@@ -268,9 +270,17 @@ sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
             snprintf(dir, sizeof dir, "%s", st->tpl.root ? st->tpl.root : ".");
         snprintf(id, sizeof id, "%s/%s/%s/v%" PRId64, rt->cfg->pipeline, cs->name, part,
                  p->version);
-        sl_notify_event ev = {id,       rt->cfg->pipeline, cs->name,    part,
-                              dir,      p->version,        p->rows,     p->files,
-                              p->bytes, p->hour,           m->watermark};
+        sl_notify_event ev = {id,
+                              rt->cfg->pipeline,
+                              cs->name,
+                              part,
+                              dir,
+                              p->version,
+                              p->rows,
+                              p->files,
+                              p->bytes,
+                              p->hour,
+                              m->watermark - cs->wm.max_out_of_orderness_ms};
         sl_err_t rc;
         if (!st->tpl.by_field && st->out_files >= 0) { /* 1. compaction */
             int64_t files = 0, bytes = 0;

@@ -19,7 +19,7 @@
  *   txn 1                       (only when a Kafka transaction belongs to it)
  *   pos events 3 1200452
  *   file 1 play 5210 183012 lake/play/dt=2026-11-25/hour=13/.sluice+... lake/... 1764075600000
- *   wm 1764079230000 1764072000000               (watermark, first hour)
+ *   wm 1764079230000 1764072000000               (event-time frontier, first hour)
  *   through play 1764075600000                   (hours before it are committed)
  *   part play 1764075600000 1 1 52100 12 1830120 1   (hour state version rows files bytes pending)
  *   end 9
@@ -77,7 +77,8 @@ typedef struct sl_manifest {
     sl_mf_file *files;
     int32_t n_files, cap_files;
     /* event time and partition commit */
-    int64_t watermark;  /* pipeline watermark (ms), INT64_MIN: none yet */
+    int64_t watermark;  /* the inputs' event-time frontier (ms; a stream's watermark is it minus
+                         * its max_out_of_orderness), INT64_MIN: none yet */
     int64_t first_hour; /* the pipeline's first hour with data, INT64_MIN: none */
     sl_mf_part *parts;
     int32_t n_parts, cap_parts;

@@ -10,6 +10,7 @@ START=1764547200000 # 2025-12-01T00:00:00Z
 commit_setup() {
   local pipe=$1 i
   # three streams over four hours with disorder, a fourth silent after hour 0
+  # whose own max_out_of_orderness (1h) makes its watermark an hour behind
   "$SLUICE" gen --count 24000 --streams 3 --seed 4 --start-ms $START --span-s 14400 \
     --disorder-s 300 --brokers "$BROKERS" --topic events --quiet
   "$SLUICE" gen --count 500 --streams 1 --first-stream 1003 --seed 5 --start-ms $START \
@@ -35,7 +36,7 @@ YAML
   - name: s$i
     route: { field: log_id, equals: "00100$i" }
     message: bench.PlayEvent
-    event_time: { field: event_time_ms }
+    event_time: { field: event_time_ms$( [ $i = 3 ] && echo ', max_out_of_orderness: 1h' ) }
     outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" } ]
 YAML
   done
