@@ -52,6 +52,8 @@ med() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[N
   echo "| checkpoint duration (ms) | $(cut -d' ' -f3 "$W/ckpts" | med) | $(cut -d' ' -f3 "$W/ckpts" | sort -g | tail -1) | < 1000 |"
   echo "| ingestion pause at the barrier (ms) | $(cut -d' ' -f4 "$W/ckpts" | med) | $(cut -d' ' -f4 "$W/ckpts" | sort -g | tail -1) | < 100 |"
   echo "| peak RSS (MiB) | | $(( $(tail -1 "$W/rss") / 1024 )) | < 512 |"
+  grep -E "hour partitions? committed in" "$W/run.log" | sed -E 's/.*: ([0-9]+) hour partitions? committed in ([0-9]+) ms/\1 \2/' > "$W/commits" || true
+  [ -s "$W/commits" ] && echo "| hour partitions committed at once (compaction, _SUCCESS), then ms | $(cut -d' ' -f1 "$W/commits" | sort -g | tail -1) | $(cut -d' ' -f2 "$W/commits" | sort -g | tail -1) ms | |"
   echo
   echo "$(wc -l < "$W/ckpts") checkpoints with files; $(grep -o 'this run: .*' "$W/run.log")"
 } | tee "$W/results.md"

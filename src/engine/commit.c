@@ -250,60 +250,150 @@ static sl_err_t write_success(sl_rt *rt, const char *dir, const sl_notify_event 
     return rc;
 }
 
-sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
+/* One pending partition: its event (id, dir and the figures). */
+typedef struct pend {
+    int32_t part, stream;
+    char name[64], dir[4096], id[512];
+    sl_notify_event ev;
+    int done; /* compaction and _SUCCESS done */
+} pend;
+
+static void pend_init(sl_rt *rt, const sl_manifest *m, pend *q, int32_t i, int32_t s)
 {
-    for (int32_t i = 0; i < m->n_parts; i++) {
-        sl_mf_part *p = &m->parts[i];
-        if (!p->pending) continue;
-        int32_t s = stream_index(rt, p->stream);
-        if (s < 0) { /* a stream removed from the config: nothing to announce */
-            p->pending = 0;
-            continue;
-        }
-        const sl_stream *st = &rt->pl->streams[s];
-        const sl_cfg_stream *cs = st->cfg;
-        char part[64], dir[4096], id[512];
-        fmt_partition(part, sizeof part, p->hour);
-        /* the directory of the hour (templates with {field} values have many:
-         * the notification names the template's fixed root then) */
-        if (st->tpl.by_field || sl_template_expand(st, NULL, p->hour, dir, sizeof dir) < 0)
-            snprintf(dir, sizeof dir, "%s", st->tpl.root ? st->tpl.root : ".");
-        snprintf(id, sizeof id, "%s/%s/%s/v%" PRId64, rt->cfg->pipeline, cs->name, part,
-                 p->version);
-        sl_notify_event ev = {id,
+    const sl_mf_part *p = &m->parts[i];
+    const sl_stream *st = &rt->pl->streams[s];
+    const sl_cfg_stream *cs = st->cfg;
+    q->part = i;
+    q->stream = s;
+    fmt_partition(q->name, sizeof q->name, p->hour);
+    /* the directory of the hour (templates with {field} values have many:
+     * the notification names the template's fixed root then) */
+    if (st->tpl.by_field || sl_template_expand(st, NULL, p->hour, q->dir, sizeof q->dir) < 0)
+        snprintf(q->dir, sizeof q->dir, "%s", st->tpl.root ? st->tpl.root : ".");
+    snprintf(q->id, sizeof q->id, "%s/%s/%s/v%" PRId64, rt->cfg->pipeline, cs->name, q->name,
+             p->version);
+    q->ev = (sl_notify_event){q->id,
                               rt->cfg->pipeline,
                               cs->name,
-                              part,
-                              dir,
+                              q->name,
+                              q->dir,
                               p->version,
                               p->rows,
                               p->files,
                               p->bytes,
                               p->hour,
                               m->watermark - cs->wm.max_out_of_orderness_ms};
-        sl_err_t rc;
-        if (!st->tpl.by_field && st->out_files >= 0) { /* 1. compaction */
-            int64_t files = 0, bytes = 0;
-            if ((rc = sl_compact_partition(rt, st, dir, p->version, cs->commit.compaction_target,
-                                           &files, &bytes, err))) {
-                err->retriable = 1;
-                return sl_error_prefix(err, "stream %s, partition %s", cs->name, part);
+}
+
+/* Steps 1 and 2 of one partition: compaction, then _SUCCESS. */
+static sl_err_t compact_and_mark(sl_rt *rt, sl_manifest *m, pend *q, sl_error *err)
+{
+    sl_mf_part *p = &m->parts[q->part];
+    const sl_stream *st = &rt->pl->streams[q->stream];
+    const sl_cfg_stream *cs = st->cfg;
+    sl_err_t rc;
+    if (!st->tpl.by_field && st->out_files >= 0) {
+        int64_t files = 0, bytes = 0;
+        if ((rc = sl_compact_partition(rt, st, q->dir, p->version, cs->commit.compaction_target,
+                                       &files, &bytes, err)))
+            return sl_error_prefix(err, "stream %s, partition %s", cs->name, q->name);
+        p->files = q->ev.files = files;
+        p->bytes = q->ev.bytes = bytes;
+    }
+    if (cs->commit.success_file && !st->tpl.by_field &&
+        (rc = write_success(rt, q->dir, &q->ev, err)))
+        return sl_error_prefix(err, "stream %s, partition %s: _SUCCESS", cs->name, q->name);
+    sl_fault_point("commit.success_written");
+    q->done = 1;
+    return SL_OK;
+}
+
+#define COMMIT_THREADS 8
+
+typedef struct crun {
+    sl_rt *rt;
+    sl_manifest *m;
+    pend *q;
+    int32_t n;
+    atomic_int next;
+    pthread_mutex_t mu;
+    sl_err_t rc;
+    sl_error err;
+} crun;
+
+static void *crun_main(void *arg)
+{
+    crun *c = arg;
+    int k;
+    sl_error e;
+    while ((k = atomic_fetch_add(&c->next, 1)) < c->n) {
+        pthread_mutex_lock(&c->mu);
+        int stop = c->rc != SL_OK;
+        pthread_mutex_unlock(&c->mu);
+        if (stop) break;
+        sl_err_t rc = compact_and_mark(c->rt, c->m, &c->q[k], &e);
+        if (rc) {
+            pthread_mutex_lock(&c->mu);
+            if (!c->rc) {
+                c->rc = rc;
+                c->err = e;
             }
-            p->files = ev.files = files;
-            p->bytes = ev.bytes = bytes;
+            pthread_mutex_unlock(&c->mu);
         }
-        if (cs->commit.success_file && !st->tpl.by_field &&
-            (rc = write_success(rt, dir, &ev, err))) {
+    }
+    return NULL;
+}
+
+/* Compaction and _SUCCESS of every pending partition run on up to
+ * COMMIT_THREADS threads (hundreds of streams commit an hour at once);
+ * then the notifications go out one partition after another, each after its
+ * own _SUCCESS. */
+sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < m->n_parts; i++) {
+        sl_mf_part *p = &m->parts[i];
+        if (!p->pending) continue;
+        if (stream_index(rt, p->stream) < 0) /* a stream removed from the config */
+            p->pending = 0;
+        else
+            n++;
+    }
+    if (n) {
+        crun c = {.rt = rt, .m = m, .n = n};
+        c.q = calloc((size_t)n, sizeof *c.q);
+        if (!c.q) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        int32_t k = 0;
+        for (int32_t i = 0; i < m->n_parts; i++)
+            if (m->parts[i].pending)
+                pend_init(rt, m, &c.q[k++], i, stream_index(rt, m->parts[i].stream));
+        atomic_init(&c.next, 0);
+        pthread_mutex_init(&c.mu, NULL);
+        pthread_t th[COMMIT_THREADS];
+        int started = 0;
+        for (int t = 1; t < COMMIT_THREADS && t < n; t++, started++)
+            if (pthread_create(&th[t - 1], NULL, crun_main, &c)) break;
+        crun_main(&c);
+        for (int t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        pthread_mutex_destroy(&c.mu);
+        sl_err_t rc = c.rc;
+        if (rc) *err = c.err;
+        for (int32_t j = 0; !rc && j < n; j++) { /* 3. notifications, in order */
+            pend *q = &c.q[j];
+            if (rt->notify[q->stream] &&
+                (rc = sl_notifier_send(rt->notify[q->stream], &q->ev, 60000, err)))
+                sl_error_prefix(err, "stream %s, partition %s", q->ev.stream, q->name);
+            if (!rc) {
+                sl_fault_point("commit.notified");
+                m->parts[q->part].pending = 0;
+            }
+        }
+        free(c.q);
+        if (rc) {
             err->retriable = 1;
-            return sl_error_prefix(err, "stream %s, partition %s: _SUCCESS", cs->name, part);
+            return rc;
         }
-        sl_fault_point("commit.success_written");
-        if (rt->notify[s] && (rc = sl_notifier_send(rt->notify[s], &ev, 60000, err))) {
-            err->retriable = 1;
-            return sl_error_prefix(err, "stream %s, partition %s", cs->name, part);
-        }
-        sl_fault_point("commit.notified");
-        p->pending = 0;
     }
     for (int32_t i = 0; i < m->n_streams; i++) {
         int32_t s = stream_index(rt, m->streams[i].stream);

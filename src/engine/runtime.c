@@ -405,7 +405,6 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
     sl_fault_point("ckpt.published");
     int64_t t_published = mono_ms();
     if ((rc = sl_kx_begin_next(rt, c + 1, err))) goto out;
-    if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out; /* _SUCCESS, notifications */
     rt->files_published += rt->mf.n_files;
     rt->rows_published += rows;
     if (rt->opts->progress)
@@ -417,6 +416,16 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
               (double)pause_us / 1000.0, t_closed - t0, t_manifest - t_closed,
               t_published - t_manifest);
     sl_manifest_clear_files(&rt->mf);
+    /* the checkpoint is complete; now the hours it made ready commit
+     * (compaction, _SUCCESS, notifications: commit.c) */
+    int npend = 0;
+    for (int32_t i = 0; i < rt->mf.n_parts; i++)
+        npend += rt->mf.parts[i].pending;
+    int64_t t_commit = mono_ms();
+    if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out;
+    if (rt->opts->progress && npend)
+        logf_(rt, "checkpoint %" PRIu64 ": %d hour partition%s committed in %" PRId64 " ms", c,
+              npend, npend == 1 ? "" : "s", mono_ms() - t_commit);
     if (!rt->kout)                          /* with a Kafka output they went with the transaction */
         commit_offsets(rt, rt->final_ckpt); /* the last one waits: the next owner reads them */
 out:
