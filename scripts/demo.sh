@@ -6,6 +6,7 @@
 #   3. a generator producing PlayEvents for four streams while it runs (the
 #      fourth matches no stream: its records are dead-lettered, not lost)
 #   4. what landed: partitions, rows, a few rows, through DuckDB
+#   5. the hour partitions' states (sluice partitions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh demo
@@ -82,4 +83,7 @@ q "SELECT * FROM read_parquet('$L/long_plays/**/*.parquet', hive_partitioning=fa
 q "SELECT count(*) AS tv_rows FROM read_json_auto('$L/tv/**/*.jsonl')"
 echo "dead letters (log_id 001003 matches no stream): $(cat "$L"/_dead_letter/*.jsonl | wc -l) records, e.g.:"
 head -c 300 "$(ls "$L"/_dead_letter/*.jsonl | head -1)"; echo " ..."
+
+step "5. sluice partitions: hours whose watermark has passed are committed (compacted, _SUCCESS)"
+(cd "$out" && "$S" partitions plays.yaml)
 printf '\nEverything is in %s/ (the lake, the state with its checkpoint manifests).\n' "$out"

@@ -292,7 +292,8 @@ static sl_err_t compact_and_mark(sl_rt *rt, sl_manifest *m, pend *q, sl_error *e
     const sl_stream *st = &rt->pl->streams[q->stream];
     const sl_cfg_stream *cs = st->cfg;
     sl_err_t rc;
-    if (!st->tpl.by_field && st->out_files >= 0) {
+    int own_dir = !st->tpl.by_field && st->tpl.has_hour; /* the hour is one directory */
+    if (own_dir && st->out_files >= 0) {
         int64_t files = 0, bytes = 0;
         if ((rc = sl_compact_partition(rt, st, q->dir, p->version, cs->commit.compaction_target,
                                        &files, &bytes, err)))
@@ -300,8 +301,7 @@ static sl_err_t compact_and_mark(sl_rt *rt, sl_manifest *m, pend *q, sl_error *e
         p->files = q->ev.files = files;
         p->bytes = q->ev.bytes = bytes;
     }
-    if (cs->commit.success_file && !st->tpl.by_field &&
-        (rc = write_success(rt, q->dir, &q->ev, err)))
+    if (cs->commit.success_file && own_dir && (rc = write_success(rt, q->dir, &q->ev, err)))
         return sl_error_prefix(err, "stream %s, partition %s: _SUCCESS", cs->name, q->name);
     sl_fault_point("commit.success_written");
     q->done = 1;

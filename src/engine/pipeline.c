@@ -108,9 +108,10 @@ static sl_err_t tpl_compile(sl_template *t, const char *text, const sl_plan *pla
             g->kind = SL_TPL_STREAM;
         else if (!strcmp(name, "date"))
             g->kind = SL_TPL_DATE;
-        else if (!strcmp(name, "hour"))
+        else if (!strcmp(name, "hour")) {
             g->kind = SL_TPL_HOUR;
-        else {
+            t->has_hour = 1;
+        } else {
             g->kind = SL_TPL_FIELD;
             sl_err_t rc = sl_path_resolve(&g->path, plan, name, err);
             if (rc) {

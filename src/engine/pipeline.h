@@ -37,6 +37,7 @@ typedef struct sl_template {
     int32_t n;
     char *root;   /* the literal directory prefix before the first '{' (zombie sweep) */
     int by_field; /* has SL_TPL_FIELD segments */
+    int has_hour; /* has {hour}: one directory per hour (partition commit's unit) */
 } sl_template;
 
 typedef struct sl_stream {
