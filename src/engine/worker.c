@@ -365,7 +365,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     sl_rec *r = NULL;
     atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
     if (s < 0) { /* route by field: parse with each group's plan until one matches */
-        int32_t parsed = -1;
+        int32_t parsed = -1, failed = 0;
         for (int32_t g = 0; g < pl->n_groups && s < 0; g++) {
             const sl_route_group *rg = &pl->groups[g];
             r = w->recs[rg->plan];
@@ -373,10 +373,18 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
                 const sl_stream *any = NULL;
                 for (int32_t k = 0; k < pl->n_streams && !any; k++)
                     if (pl->streams[k].plan == rg->plan) any = &pl->streams[k];
-                if (parse(w, any, r, p, len, &e)) continue;
+                if (parse(w, any, r, p, len, &e)) {
+                    failed = 1;
+                    continue;
+                }
                 parsed = rg->plan;
             }
             s = sl_route_group_lookup(rg, r);
+        }
+        if (s < 0 && failed && parsed < 0) { /* it decodes as none of the messages */
+            char reason[SL_ERRMSG_MAX + 64];
+            snprintf(reason, sizeof reason, "decode (to route by field): %s", e.msg);
+            return dead_letter(w, m, -1, reason, p, len, err);
         }
         if (s < 0) {
             atomic_fetch_add_explicit(&w->n_unrouted, 1, memory_order_relaxed);

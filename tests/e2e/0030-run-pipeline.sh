@@ -13,7 +13,8 @@
 #     the directory of its event hour;
 #   - no in-progress (hidden) file is left, and the projected stream has only
 #     its columns plus the metadata;
-#   - records of no stream are dead-lettered with their position.
+#   - records of no stream, and values kcat produced that are not protobuf,
+#     are dead-lettered with their bytes, reason and position.
 set -euo pipefail
 : "${SLUICE:?}" "${SL_SRC:?}" "${SL_TMP:=/tmp}"
 T="$SL_TMP/e2e-0030"
@@ -28,6 +29,8 @@ N=20000
 # projected), 001003 (no stream: dead-lettered)
 "$SLUICE" gen --count $N --streams 4 --seed 7 --span-s 10800 --output "$T/ev.pb" --quiet
 "$SLUICE" gen --count $N --streams 4 --seed 7 --span-s 10800 --brokers "$BROKERS" --topic events --quiet
+# three values that are not protobuf, produced by kcat into partition 0
+printf 'not protobuf at all\n\x1a\x05ab\n\x08\n' | kcat -P -b "$BROKERS" -t events -p 0
 
 cp "$SL_SRC/tests/data/play_event.proto" "$T/"
 cat > "$T/p.yaml" <<YAML
@@ -111,7 +114,15 @@ ls "$T/state/manifests/"*.manifest >/dev/null || fail "no manifest"
 # unrouted records (log_id 001003) are dead-lettered with their position
 nexp=$(/usr/bin/python3 "$TOOLS/run_expect.py" --proto "$T/play_event.proto" --input "$T/ev.pb" --stream x=001003 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["x"]["rows"])')
 ndl=$(cat "$T"/lake/_dead_letter/*.jsonl | wc -l)
-[ "$ndl" = "$nexp" ] || fail "dead letters: $ndl, expected $nexp unrouted records"
+[ "$ndl" = $((nexp + 3)) ] || fail "dead letters: $ndl, expected $nexp unrouted records + 3 undecodable"
+cat "$T"/lake/_dead_letter/*.jsonl | /usr/bin/python3 -c '
+import base64, json, sys
+bad = [d for d in map(json.loads, sys.stdin) if d["reason"].startswith("decode")]
+raw = sorted(base64.b64decode(d["raw_base64"]) for d in bad)
+want = sorted([b"not protobuf at all", b"\x1a\x05ab", b"\x08"])
+assert raw == want, (raw, want)
+assert all(d["partition"] == 0 and d["offset"] >= 0 and d["topic"] == "events" and d["stream"] is None for d in bad), bad
+' || fail "undecodable values are not dead-lettered with their bytes, reason and position"
 dl1=$(ls "$T"/lake/_dead_letter/*.jsonl | head -1)
 head -1 "$dl1" | /usr/bin/python3 -c '
 import json, sys
