@@ -208,132 +208,26 @@ static sl_err_t emit_msg(emitter *e, int32_t mi, int32_t frame, int rep)
 
 /* ---- maps ---- */
 
-/* The key of entry frame fr (the default when the entry has none). */
-static sl_val key_of(emitter *e, const sl_plan_msg *em, int32_t kf, uint32_t fr)
-{
-    const sl_rec_slot *s = sl_rec_slot_of(e->r, (int32_t)fr, kf);
-    return s->h ? s->v : em->fields[kf].dflt;
-}
-
-static int key_eq(uint8_t type, sl_val a, sl_val b)
-{
-    if (type == SL_PB_STRING)
-        return a.s.len == b.s.len && (a.s.len == 0 || !memcmp(a.s.p, b.s.p, a.s.len));
-    if (type == SL_PB_BOOL) return (a.u != 0) == (b.u != 0);
-    return a.u == b.u;
-}
-
-static uint64_t key_hash(uint8_t type, sl_val k)
-{
-    uint64_t h = 14695981039346656037ULL;
-    if (type == SL_PB_STRING) {
-        for (uint32_t i = 0; i < k.s.len; i++)
-            h = (h ^ k.s.p[i]) * 1099511628211ULL;
-        return h;
-    }
-    h = (type == SL_PB_BOOL ? (uint64_t)(k.u != 0) : k.u) * 0x9E3779B97F4A7C15ULL;
-    return h ^ (h >> 29);
-}
-
-static sl_err_t map_scratch(emitter *e, size_t n)
-{
-    sl_rec *r = e->r;
-    if (n > r->m_cap) {
-        size_t cap = n * 2;
-        uint32_t *a = realloc(r->m_ent, cap * sizeof *a);
-        if (a) r->m_ent = a;
-        uint32_t *b = realloc(r->m_win, cap * sizeof *b);
-        if (b) r->m_win = b;
-        uint8_t *k = realloc(r->m_keep, cap);
-        if (k) r->m_keep = k;
-        if (!a || !b || !k) return sl_error_set(e->err, SL_ERR_NOMEM, "map: out of memory");
-        r->m_cap = cap;
-    }
-    return SL_OK;
-}
-
+/* One row entry per distinct key (pb_rec_int.h, sl_rec_map_begin): the key
+ * from its first occurrence, the value from its last. */
 static sl_err_t emit_map(emitter *e, const sl_plan_field *f, const sl_rec_slot *s, int rep)
 {
     sl_rec *r = e->r;
     const sl_plan_msg *em = &e->p->msgs[f->child];
-    int32_t kf = em->by_number[1], vf = em->by_number[2];
-    uint8_t kt = em->fields[kf].type;
-    size_t n = (size_t)s->v.u, base = r->m_top;
-    sl_err_t rc = SL_OK;
-    uint32_t ent16[16], win16[16], *ent = ent16, *win = win16;
-    uint8_t keep16[16], *keep = keep16;
-    int heap = n > 16;
-
-    if (heap) { /* the scratch is a stack: a map inside a map value takes the next run */
-        if ((rc = map_scratch(e, base + n))) return rc;
-        ent = r->m_ent + base;
-        win = r->m_win + base;
-        keep = r->m_keep + base;
-    }
-    size_t i = 0;
-    for (uint32_t it = s->h; it && i < n; it = r->items[it - 1].next, i++) {
-        ent[i] = (uint32_t)r->items[it - 1].v.u;
-        win[i] = ent[i];
-        keep[i] = 1;
-    }
-    if (!heap) {
-        for (i = 1; i < n; i++) {
-            sl_val ki = key_of(e, em, kf, ent[i]);
-            for (size_t j = 0; j < i; j++) {
-                if (keep[j] && key_eq(kt, key_of(e, em, kf, ent[j]), ki)) {
-                    win[j] = ent[i];
-                    keep[i] = 0;
-                    break;
-                }
-            }
-        }
-    } else {
-        size_t tc = 32;
-        while (tc < 2 * n)
-            tc *= 2;
-        if (tc > r->m_tab_cap) {
-            uint32_t *t = realloc(r->m_tab, tc * sizeof *t);
-            if (!t) return sl_error_set(e->err, SL_ERR_NOMEM, "map: out of memory");
-            r->m_tab = t;
-            r->m_tab_cap = tc;
-        }
-        uint32_t *tab = r->m_tab;
-        memset(tab, 0, tc * sizeof *tab);
-        for (i = 0; i < n; i++) {
-            sl_val ki = key_of(e, em, kf, ent[i]);
-            size_t h = (size_t)key_hash(kt, ki) & (tc - 1);
-            for (;;) {
-                if (!tab[h]) {
-                    tab[h] = (uint32_t)i + 1;
-                    break;
-                }
-                size_t j = tab[h] - 1;
-                if (key_eq(kt, key_of(e, em, kf, ent[j]), ki)) {
-                    win[j] = ent[i];
-                    keep[i] = 0;
-                    break;
-                }
-                h = (h + 1) & (tc - 1);
-            }
-        }
-    }
-    if (heap) r->m_top = base + n;
-    for (i = 0; i < n; i++) {
-        if (heap) { /* re-read: a nested map may have grown the scratch */
-            ent = r->m_ent + base;
-            win = r->m_win + base;
-            keep = r->m_keep + base;
-        }
-        if (!keep[i]) continue;
-        /* key from the first occurrence, value from the last */
+    int32_t vf = em->by_number[2];
+    sl_rec_map m;
+    sl_err_t rc = sl_rec_map_begin(r, em, s, &m);
+    if (rc) return sl_error_set(e->err, rc, "map: out of memory");
+    for (size_t i = 0; i < m.n; i++) {
+        if (!sl_rec_map_keep(r, &m)[i]) continue;
         for (int32_t fi = 0; fi < em->n_fields; fi++) {
-            uint32_t fr = fi == vf ? win[i] : ent[i];
+            uint32_t fr = fi == vf ? sl_rec_map_win(r, &m)[i] : sl_rec_map_ent(r, &m)[i];
             if (SL_UNLIKELY(rc = emit_field(e, f->child, fi, (int32_t)fr, rep))) goto done;
         }
         rep = f->rep;
     }
 done:
-    if (heap) r->m_top = base;
+    sl_rec_map_end(r, &m);
     return rc;
 }
 

@@ -376,146 +376,21 @@ SL_PB_INLINE sl_err_t enc_field(enc *e, int32_t mi, int32_t fi, int32_t frame, i
 
 /* ---- maps: de-duplicated, as every parser reads them ---- */
 
-/* The key of entry frame fr (the default when the entry has none). */
-static sl_val key_of(const sl_rec *r, const sl_plan_msg *em, int32_t kf, uint32_t fr)
-{
-    const sl_rec_slot *s = &r->slots[r->frames[fr].base + (uint32_t)kf];
-    return s->h ? s->v : em->fields[kf].dflt;
-}
-
-/* A scalar key as the 64 bits that identify it (32-bit types by their low
- * half, bool as 0/1). */
-static uint64_t key_bits(uint8_t type, sl_val k)
-{
-    switch (type) {
-    case SL_PB_BOOL:
-        return k.u != 0;
-    case SL_PB_INT32:
-    case SL_PB_SINT32:
-    case SL_PB_SFIXED32:
-    case SL_PB_UINT32:
-    case SL_PB_FIXED32:
-        return (uint32_t)k.u;
-    default:
-        return k.u;
-    }
-}
-
-static int key_eq(uint8_t type, sl_val a, sl_val b)
-{
-    if (type == SL_PB_STRING)
-        return a.s.len == b.s.len && (a.s.len == 0 || !memcmp(a.s.p, b.s.p, a.s.len));
-    return key_bits(type, a) == key_bits(type, b);
-}
-
-static uint64_t key_hash(uint8_t type, sl_val k)
-{
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a for strings */
-    if (type == SL_PB_STRING) {
-        for (uint32_t i = 0; i < k.s.len; i++)
-            h = (h ^ k.s.p[i]) * 1099511628211ULL;
-        return h;
-    }
-    h = key_bits(type, k) * 0x9E3779B97F4A7C15ULL;
-    return h ^ (h >> 29);
-}
-
-/* The record's map scratch (pb_rec_int.h: m_ent/m_win/m_keep, a stack
- * shared with sl_rec_emit, which never runs at the same time) holds
- * base + n entries. */
-static sl_err_t map_scratch(enc *e, sl_rec *r, size_t n)
-{
-    if (n <= r->m_cap) return SL_OK;
-    size_t cap = n * 2;
-    uint32_t *a = realloc(r->m_ent, cap * sizeof *a);
-    if (a) r->m_ent = a;
-    uint32_t *b = realloc(r->m_win, cap * sizeof *b);
-    if (b) r->m_win = b;
-    uint8_t *k = realloc(r->m_keep, cap);
-    if (k) r->m_keep = k;
-    if (!a || !b || !k) return fail_nomem(e, SL_ERR_NOMEM);
-    r->m_cap = cap;
-    return SL_OK;
-}
-
-/* A map: one entry per distinct key, at the key's first position, holding
- * the value of its last occurrence (protobuf's rule: a later entry
- * replaces an earlier one, messages are not merged). Up to 16 entries a
- * quadratic scan on the stack; above, an open-addressing hash over the
- * record's map scratch (grown once, then reused). */
+/* One entry per distinct key (pb_rec_int.h, sl_rec_map_begin): the key
+ * from its first occurrence, the value from its last. The record's map
+ * scratch is shared with sl_rec_emit, which never runs at the same time. */
 static sl_err_t enc_map(enc *e, int32_t mi, int32_t fi, const sl_plan_field *f,
                         const sl_rec_slot *s)
 {
     sl_rec *r = (sl_rec *)e->r; /* only its map scratch is written (pb_encode.h) */
     const sl_plan_msg *em = &e->p->msgs[f->child];
     int32_t kf = em->by_number[1], vf = em->by_number[2];
-    uint8_t kt = em->fields[kf].type;
-    size_t n = (size_t)s->v.u, base = r->m_top, i = 0;
-    uint32_t ent16[16], win16[16], *ent = ent16, *win = win16;
-    uint8_t keep16[16], *keep = keep16;
-    int heap = n > 16;
-    sl_err_t rc = SL_OK;
-
-    if (heap) {
-        if ((rc = map_scratch(e, r, base + n))) return rc;
-        ent = r->m_ent + base;
-        win = r->m_win + base;
-        keep = r->m_keep + base;
-    }
-    for (uint32_t it = s->h; it && i < n; it = r->items[it - 1].next, i++) {
-        ent[i] = win[i] = (uint32_t)r->items[it - 1].v.u;
-        keep[i] = 1;
-    }
-    n = i;
-    if (!heap) {
-        for (i = 1; i < n; i++) {
-            sl_val ki = key_of(r, em, kf, ent[i]);
-            for (size_t j = 0; j < i; j++)
-                if (keep[j] && key_eq(kt, key_of(r, em, kf, ent[j]), ki)) {
-                    win[j] = ent[i];
-                    keep[i] = 0;
-                    break;
-                }
-        }
-    } else {
-        size_t tc = 32;
-        while (tc < 2 * n)
-            tc *= 2;
-        if (tc > r->m_tab_cap) {
-            uint32_t *t = realloc(r->m_tab, tc * sizeof *t);
-            if (!t) return fail_nomem(e, SL_ERR_NOMEM);
-            r->m_tab = t;
-            r->m_tab_cap = tc;
-        }
-        uint32_t *tab = r->m_tab;
-        memset(tab, 0, tc * sizeof *tab);
-        for (i = 0; i < n; i++) {
-            sl_val ki = key_of(r, em, kf, ent[i]);
-            size_t h = (size_t)key_hash(kt, ki) & (tc - 1);
-            for (;;) {
-                if (!tab[h]) {
-                    tab[h] = (uint32_t)i + 1;
-                    break;
-                }
-                size_t j = tab[h] - 1;
-                if (key_eq(kt, key_of(r, em, kf, ent[j]), ki)) {
-                    win[j] = ent[i];
-                    keep[i] = 0;
-                    break;
-                }
-                h = (h + 1) & (tc - 1);
-            }
-        }
-        r->m_top = base + n; /* a map inside a value takes the next run */
-    }
-    for (i = 0; i < n; i++) {
-        if (heap) { /* re-read: a nested map may have moved the scratch */
-            ent = r->m_ent + base;
-            win = r->m_win + base;
-            keep = r->m_keep + base;
-        }
-        if (!keep[i]) continue;
-        uint32_t kfr = ent[i], vfr = win[i];
+    sl_rec_map m;
+    sl_err_t rc = sl_rec_map_begin(r, em, s, &m);
+    if (rc) return fail_nomem(e, rc);
+    for (size_t i = 0; i < m.n; i++) {
+        if (!sl_rec_map_keep(r, &m)[i]) continue;
+        uint32_t kfr = sl_rec_map_ent(r, &m)[i], vfr = sl_rec_map_win(r, &m)[i];
         size_t at = 0;
         if ((rc = put_tag(e, tag_of(f, 2))) || (rc = len_open(e, &at))) break;
         if ((rc = path_push(e, mi, fi))) break;
@@ -524,7 +399,7 @@ static sl_err_t enc_map(enc *e, int32_t mi, int32_t fi, const sl_plan_field *f,
         e->depth--;
         if (rc || (rc = len_close(e, at))) break;
     }
-    if (heap) r->m_top = base;
+    sl_rec_map_end(r, &m);
     return rc;
 }
 

@@ -426,3 +426,124 @@ void sl_rec_clear(sl_rec *r, int32_t frame, int32_t field)
         if (os->h == (uint32_t)field + 1) os->h = 0;
     }
 }
+
+/* ---- map de-duplication (pb_rec_int.h) ---- */
+
+/* The key of entry frame fr (the default when the entry has none). */
+static sl_val map_key(const sl_rec *r, const sl_plan_msg *em, int32_t kf, uint32_t fr)
+{
+    const sl_rec_slot *s = &r->slots[r->frames[fr].base + (uint32_t)kf];
+    return s->h ? s->v : em->fields[kf].dflt;
+}
+
+/* A scalar key as the 64 bits that identify it (32-bit types by their low
+ * half, bool as 0/1). */
+static uint64_t map_key_bits(uint8_t type, sl_val k)
+{
+    switch (type) {
+    case SL_PB_BOOL:
+        return k.u != 0;
+    case SL_PB_INT32:
+    case SL_PB_SINT32:
+    case SL_PB_SFIXED32:
+    case SL_PB_UINT32:
+    case SL_PB_FIXED32:
+        return (uint32_t)k.u;
+    default:
+        return k.u;
+    }
+}
+
+static int map_key_eq(uint8_t type, sl_val a, sl_val b)
+{
+    if (type == SL_PB_STRING)
+        return a.s.len == b.s.len && (a.s.len == 0 || !memcmp(a.s.p, b.s.p, a.s.len));
+    return map_key_bits(type, a) == map_key_bits(type, b);
+}
+
+static uint64_t map_key_hash(uint8_t type, sl_val k)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a for strings */
+    if (type == SL_PB_STRING) {
+        for (uint32_t i = 0; i < k.s.len; i++)
+            h = (h ^ k.s.p[i]) * 1099511628211ULL;
+        return h;
+    }
+    h = map_key_bits(type, k) * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+sl_err_t sl_rec_map_begin(sl_rec *r, const sl_plan_msg *em, const sl_rec_slot *s, sl_rec_map *m)
+{
+    int32_t kf = em->by_number[1];
+    uint8_t kt = em->fields[kf].type;
+    size_t n = (size_t)s->v.u, i = 0;
+    m->base = r->m_top;
+    m->heap = n > 16;
+    uint32_t *ent = m->ent16, *win = m->win16;
+    uint8_t *keep = m->keep16;
+    if (m->heap) {
+        size_t need = m->base + n;
+        if (need > r->m_cap) {
+            size_t cap = need * 2;
+            uint32_t *a = realloc(r->m_ent, cap * sizeof *a);
+            if (a) r->m_ent = a;
+            uint32_t *b = realloc(r->m_win, cap * sizeof *b);
+            if (b) r->m_win = b;
+            uint8_t *k = realloc(r->m_keep, cap);
+            if (k) r->m_keep = k;
+            if (!a || !b || !k) return SL_ERR_NOMEM;
+            r->m_cap = cap;
+        }
+        ent = r->m_ent + m->base;
+        win = r->m_win + m->base;
+        keep = r->m_keep + m->base;
+    }
+    for (uint32_t it = s->h; it && i < n; it = r->items[it - 1].next, i++) {
+        ent[i] = win[i] = (uint32_t)r->items[it - 1].v.u;
+        keep[i] = 1;
+    }
+    m->n = n = i;
+    if (!m->heap) {
+        for (i = 1; i < n; i++) {
+            sl_val ki = map_key(r, em, kf, ent[i]);
+            for (size_t j = 0; j < i; j++)
+                if (keep[j] && map_key_eq(kt, map_key(r, em, kf, ent[j]), ki)) {
+                    win[j] = ent[i];
+                    keep[i] = 0;
+                    break;
+                }
+        }
+        return SL_OK;
+    }
+    size_t tc = 32;
+    while (tc < 2 * n)
+        tc *= 2;
+    if (tc > r->m_tab_cap) {
+        uint32_t *t = realloc(r->m_tab, tc * sizeof *t);
+        if (!t) return SL_ERR_NOMEM;
+        r->m_tab = t;
+        r->m_tab_cap = tc;
+    }
+    uint32_t *tab = r->m_tab;
+    memset(tab, 0, tc * sizeof *tab);
+    for (i = 0; i < n; i++) {
+        sl_val ki = map_key(r, em, kf, ent[i]);
+        size_t h = (size_t)map_key_hash(kt, ki) & (tc - 1);
+        for (;;) {
+            if (!tab[h]) {
+                tab[h] = (uint32_t)i + 1;
+                break;
+            }
+            size_t j = tab[h] - 1;
+            if (map_key_eq(kt, map_key(r, em, kf, ent[j]), ki)) {
+                win[j] = ent[i];
+                keep[i] = 0;
+                break;
+            }
+            h = (h + 1) & (tc - 1);
+        }
+    }
+    r->m_top = m->base + n; /* a map inside a value takes the next run */
+    return SL_OK;
+}

@@ -228,6 +228,45 @@ static inline const sl_rec_enum *sl_rec_enum_of(const sl_rec *r, const sl_pb_enu
     return &r->enums[e - r->p->pool->enums];
 }
 
+/* ---- maps: protobuf's de-duplication, shared by the shredder (pb_emit.c)
+ * and the re-encoder (pb_encode.c) ----
+ *
+ * One entry per distinct key, at the key's first position, holding the
+ * value of its last occurrence (a later entry replaces an earlier one;
+ * messages are not merged). Up to 16 entries: a quadratic scan in the
+ * arrays inside sl_rec_map (on the caller's stack); above: an
+ * open-addressing hash over the record's map scratch, which is a stack
+ * (m_top): a map inside a map value takes the next run. Because a nested
+ * map may grow (move) the scratch, read the arrays through
+ * sl_rec_map_ent/win/keep at each use, and call sl_rec_map_end when done. */
+typedef struct sl_rec_map {
+    size_t n, base;
+    int heap;
+    uint32_t ent16[16], win16[16]; /* entry frames: first occurrence, last value */
+    uint8_t keep16[16];            /* 0: a later duplicate of an earlier key */
+} sl_rec_map;
+
+/* De-duplicate the entries of map slot s, whose entry message is em.
+ * SL_ERR_NOMEM when the scratch cannot grow (nothing to undo then). */
+sl_err_t sl_rec_map_begin(sl_rec *r, const sl_plan_msg *em, const sl_rec_slot *s,
+                          sl_rec_map *m) SL_MUST_CHECK;
+static inline const uint32_t *sl_rec_map_ent(const sl_rec *r, const sl_rec_map *m)
+{
+    return m->heap ? r->m_ent + m->base : m->ent16;
+}
+static inline const uint32_t *sl_rec_map_win(const sl_rec *r, const sl_rec_map *m)
+{
+    return m->heap ? r->m_win + m->base : m->win16;
+}
+static inline const uint8_t *sl_rec_map_keep(const sl_rec *r, const sl_rec_map *m)
+{
+    return m->heap ? r->m_keep + m->base : m->keep16;
+}
+static inline void sl_rec_map_end(sl_rec *r, const sl_rec_map *m)
+{
+    if (m->heap) r->m_top = m->base;
+}
+
 /* 1 and the value's name if num is declared in the enum, else 0. */
 static inline int sl_rec_enum_name(const sl_rec_enum *t, int32_t num, const char **name,
                                    uint32_t *len)
