@@ -61,12 +61,9 @@ sl_err_t sl_commit_start(sl_rt *rt, sl_error *err)
     rt->through = calloc((size_t)pl->n_streams + 1, sizeof *rt->through);
     rt->notify = calloc((size_t)pl->n_streams + 1, sizeof *rt->notify);
     if (!rt->through || !rt->notify) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    rt->max_ooo_ms = 0;
     rt->idle_ms = 0;
     for (int32_t i = 0; i < pl->n_streams; i++) {
         const sl_cfg_stream *cs = &rt->cfg->streams[i];
-        if (cs->wm.max_out_of_orderness_ms > rt->max_ooo_ms)
-            rt->max_ooo_ms = cs->wm.max_out_of_orderness_ms;
         if (cs->wm.idle_timeout_ms > rt->idle_ms) rt->idle_ms = cs->wm.idle_timeout_ms;
         const sl_mf_stream *t = NULL;
         for (int32_t k = 0; k < rt->mf.n_streams; k++)

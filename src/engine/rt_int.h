@@ -115,7 +115,6 @@ struct sl_rt {
     sl_manifest mf; /* the newest committed manifest (positions carried forward) */
     pthread_mutex_t mu;
     pthread_cond_t cv;        /* workers -> coordinator: barrier passed, job done */
-    uint64_t ckpt_req;        /* barrier requested (guarded by mu) */
     atomic_ullong ckpt_req_a; /* same, read lock-free by workers */
     atomic_int stop;          /* workers exit */
     /* close pool */
@@ -133,7 +132,7 @@ struct sl_rt {
     /* event time and partition commit (commit.c) */
     atomic_llong *through;       /* per stream: hours before it are committed (workers read) */
     struct sl_notifier **notify; /* per stream, NULL without targets */
-    int64_t max_ooo_ms, idle_ms; /* the largest of the streams' */
+    int64_t idle_ms;             /* the largest of the streams' idle_timeout */
     int64_t late_rows;           /* late rows dropped from files at commit */
     /* status */
     int64_t files_published, rows_published;
@@ -141,6 +140,15 @@ struct sl_rt {
     int final_ckpt; /* the checkpoint being taken is the last before exit */
     sl_error fail_err;
 };
+
+/* runtime.c: clocks (ms) and the log line "sluice run PIPELINE: ..." */
+int64_t sl_rt_mono_ms(void);
+int64_t sl_rt_wall_ms(void);
+void sl_rt_log(const sl_rt *rt, const char *fmt, ...) SL_PRINTF(2, 3);
+
+/* recover.c */
+sl_err_t sl_rt_publish(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
 
 /* worker.c */
 void *sl_worker_main(void *arg);

@@ -52,22 +52,21 @@
 #include "engine/state.h"
 #include "plugins/kafka/kconf.h"
 
-static int64_t mono_ms(void)
+int64_t sl_rt_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t wall_ms(void)
+int64_t sl_rt_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void logf_(const sl_rt *rt, const char *fmt, ...) SL_PRINTF(2, 3);
-static void logf_(const sl_rt *rt, const char *fmt, ...)
+void sl_rt_log(const sl_rt *rt, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -75,194 +74,6 @@ static void logf_(const sl_rt *rt, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-/* ---- recovery ---- */
-
-typedef struct sweep {
-    sl_rt *rt;
-    char prefix[300];
-    int removed;
-    sl_error *err;
-    sl_err_t rc;
-} sweep;
-
-static int sweep_fn(void *arg, const char *path, const char *name)
-{
-    sweep *s = arg;
-    size_t n = strlen(name), suf = strlen(".inprogress");
-    if (strncmp(name, s->prefix, strlen(s->prefix)) || n < suf ||
-        strcmp(name + n - suf, ".inprogress"))
-        return 0;
-    if ((s->rc = s->rt->st->vt->remove(s->rt->st, path, s->err))) return 1;
-    s->removed++;
-    return 0;
-}
-
-/* Publishing: the files of a checkpoint grouped by directory; each group
- * is renamed and its directory fsynced once. Groups go to up to
- * PUBLISH_THREADS threads, since with hundreds of partition directories the
- * directory fsyncs, not the renames, are the cost of a commit. */
-#define PUBLISH_THREADS 8
-
-typedef struct publish_ctx {
-    sl_rt *rt;
-    const sl_manifest *m;
-    int redo;
-    int32_t *order; /* file indexes sorted by directory */
-    int32_t *group; /* start of each group in order, n_groups + 1 entries */
-    int32_t n_groups;
-    atomic_int next;
-    pthread_mutex_t mu;
-    sl_err_t rc;
-    sl_error err;
-} publish_ctx;
-
-static size_t dir_len(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? (size_t)(slash - path) : 0;
-}
-
-static const sl_manifest *g_sort_m;
-static int by_dir(const void *a, const void *b)
-{
-    const char *x = g_sort_m->files[*(const int32_t *)a].final;
-    const char *y = g_sort_m->files[*(const int32_t *)b].final;
-    size_t lx = dir_len(x), ly = dir_len(y);
-    int c = memcmp(x, y, lx < ly ? lx : ly);
-    return c ? c : (lx > ly) - (lx < ly);
-}
-
-/* The file's hour partition is committed in m: compaction may have merged
- * the file away after it was published. */
-static int committed_part(const sl_manifest *m, const sl_mf_file *f)
-{
-    for (int32_t i = 0; i < m->n_parts; i++)
-        if (m->parts[i].hour == f->hour && m->parts[i].state == SL_PART_COMMITTED &&
-            !strcmp(m->parts[i].stream, f->stream))
-            return 1;
-    return 0;
-}
-
-static void *publish_main(void *arg)
-{
-    publish_ctx *pc = arg;
-    sl_storage *st = pc->rt->st;
-    sl_error e;
-    int g;
-    while ((g = atomic_fetch_add(&pc->next, 1)) < pc->n_groups) {
-        sl_err_t rc = SL_OK;
-        const char *fin = NULL;
-        for (int32_t k = pc->group[g]; !rc && k < pc->group[g + 1]; k++) {
-            const sl_mf_file *f = &pc->m->files[pc->order[k]];
-            fin = f->final;
-            rc = st->vt->publish(st, f->hidden, f->final, &e);
-            if (rc && pc->redo && strstr(e.msg, "No such file") && committed_part(pc->m, f))
-                rc = SL_OK; /* its hour committed since: compacted into new files (compact.c) */
-            else if (rc && pc->redo && strstr(e.msg, "No such file"))
-                rc = sl_error_set(&e, SL_ERR_CORRUPT,
-                                  "checkpoint %" PRIu64 " lists %s, but neither it nor %s "
-                                  "exists: the lake lost a committed file (deleted by hand?); "
-                                  "restore it, or remove it from the manifest to accept the loss",
-                                  pc->m->checkpoint, f->hidden, f->final);
-            if (!rc) sl_fault_point("ckpt.published_one");
-        }
-        if (!rc && fin && dir_len(fin)) {
-            char dir[4096];
-            snprintf(dir, sizeof dir, "%.*s", (int)dir_len(fin), fin);
-            rc = st->vt->sync_dir(st, dir, &e);
-        }
-        if (rc) {
-            pthread_mutex_lock(&pc->mu);
-            if (!pc->rc) {
-                pc->rc = rc;
-                pc->err = e;
-            }
-            pthread_mutex_unlock(&pc->mu);
-            break;
-        }
-    }
-    return NULL;
-}
-
-static sl_err_t publish_all(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err)
-{
-    if (!m->n_files) return SL_OK;
-    publish_ctx pc = {.rt = rt, .m = m, .redo = redo};
-    pc.order = malloc(sizeof(int32_t) * (size_t)m->n_files);
-    pc.group = malloc(sizeof(int32_t) * (size_t)(m->n_files + 1));
-    if (!pc.order || !pc.group) {
-        free(pc.order);
-        free(pc.group);
-        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    }
-    for (int32_t i = 0; i < m->n_files; i++)
-        pc.order[i] = i;
-    g_sort_m = m; /* only the coordinator publishes */
-    qsort(pc.order, (size_t)m->n_files, sizeof(int32_t), by_dir);
-    for (int32_t i = 0; i < m->n_files; i++)
-        if (i == 0 || by_dir(&pc.order[i - 1], &pc.order[i])) pc.group[pc.n_groups++] = i;
-    pc.group[pc.n_groups] = m->n_files;
-    atomic_init(&pc.next, 0);
-    pthread_mutex_init(&pc.mu, NULL);
-    pthread_t th[PUBLISH_THREADS];
-    int nt = pc.n_groups < PUBLISH_THREADS ? pc.n_groups : PUBLISH_THREADS, started = 0;
-    for (int i = 1; i < nt; i++, started++)
-        if (pthread_create(&th[i - 1], NULL, publish_main, &pc)) break;
-    publish_main(&pc); /* this thread works too */
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&pc.mu);
-    free(pc.order);
-    free(pc.group);
-    if (pc.rc) *err = pc.err;
-    return pc.rc;
-}
-
-static sl_err_t recover(sl_rt *rt, sl_error *err)
-{
-    sl_manifest_free(&rt->mf);
-    sl_err_t rc = sl_manifest_load(&rt->mf, rt->mf_dir, rt->cfg->pipeline, err);
-    if (rc) return rc;
-    int rolled_back = 0;
-    if ((rc = sl_kx_decide(rt, &rolled_back, err))) return rc;
-    if (rolled_back) { /* its Kafka transaction did not commit: back to C-1 */
-        sl_manifest_free(&rt->mf);
-        if ((rc = sl_manifest_load(&rt->mf, rt->mf_dir, rt->cfg->pipeline, err))) return rc;
-    }
-    if (rt->mf.checkpoint) {
-        if ((rc = publish_all(rt, &rt->mf, 1, err))) {
-            sl_error_prefix(err, "recovery: redoing the commit of checkpoint %" PRIu64,
-                            rt->mf.checkpoint);
-            return rc;
-        }
-        rt->files_published = 0;
-    }
-    sl_manifest_clear_files(&rt->mf);
-    sweep s = {rt, "", 0, err, SL_OK};
-    snprintf(s.prefix, sizeof s.prefix, ".sluice+%s+%s+", rt->cfg->pipeline, rt->instance);
-    const char *roots[1024];
-    int nr = 0;
-    roots[nr++] = rt->cfg->dead_letter.path;
-    for (int32_t i = 0; i < rt->pl->n_streams && nr < 1024; i++) {
-        const char *r = rt->pl->streams[i].tpl.root;
-        if (!r) continue; /* no files output */
-        int dup = 0;
-        for (int k = 0; k < nr; k++)
-            dup |= !strcmp(roots[k], r);
-        if (r && !dup) roots[nr++] = r;
-    }
-    for (int k = 0; k < nr; k++) {
-        if ((rc = rt->st->vt->walk(rt->st, roots[k], sweep_fn, &s, err))) return rc;
-        if (s.rc) return s.rc;
-    }
-    if (rt->mf.checkpoint || s.removed)
-        logf_(rt,
-              "recovered at checkpoint %" PRIu64
-              " (%d unfinished file%s of a previous run removed)",
-              rt->mf.checkpoint, s.removed, s.removed == 1 ? "" : "s");
-    return SL_OK;
 }
 
 /* ---- checkpoints ---- */
@@ -302,8 +113,8 @@ static void commit_offsets(sl_rt *rt, int sync)
     if (n) {
         rd_kafka_resp_err_t e = rd_kafka_commit(rt->rk, l, !sync);
         if (e && sync)
-            logf_(rt, "committing offsets to the group before releasing partitions: %s",
-                  rd_kafka_err2str(e));
+            sl_rt_log(rt, "committing offsets to the group before releasing partitions: %s",
+                      rd_kafka_err2str(e));
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -311,12 +122,11 @@ static void commit_offsets(sl_rt *rt, int sync)
 /* Take checkpoint C = last + 1 (see the top of this file). */
 static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
 {
-    int64_t t0 = mono_ms();
+    int64_t t0 = sl_rt_mono_ms();
     uint64_t c = rt->mf.checkpoint + 1;
     sl_manifest m = {0};
     sl_err_t rc = SL_OK;
     pthread_mutex_lock(&rt->mu);
-    rt->ckpt_req = c;
     atomic_store(&rt->ckpt_req_a, c);
     for (int32_t i = 0; i < rt->nw; i++)
         rd_kafka_queue_yield(rt->w[i].q);
@@ -337,7 +147,7 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         if (rt->w[i].pause_us > pause_us) pause_us = rt->w[i].pause_us;
     /* the manifest: carried positions, worker snapshots, closed files of C */
     m.checkpoint = c;
-    m.time_ms = wall_ms();
+    m.time_ms = sl_rt_wall_ms();
     for (int32_t i = 0; !rc && i < rt->mf.n_pos; i++)
         rc = sl_manifest_set_pos(&m, rt->mf.pos[i].topic, rt->mf.pos[i].partition,
                                  rt->mf.pos[i].offset);
@@ -382,50 +192,50 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         if (rc == SL_ERR_NOMEM) sl_error_set(err, rc, "out of memory");
         goto out;
     }
-    if ((rc = sl_commit_plan(rt, &m, wall_ms(), err))) goto out;
+    if ((rc = sl_commit_plan(rt, &m, sl_rt_wall_ms(), err))) goto out;
     m.txn = rt->kout != NULL;
-    int64_t t_closed = mono_ms();
+    int64_t t_closed = sl_rt_mono_ms();
     sl_fault_point("ckpt.before_manifest");
     if ((rc = sl_manifest_write(&m, rt->mf_dir, rt->cfg->pipeline, err))) {
         err->retriable = 1;
         goto out;
     }
     sl_fault_point("ckpt.manifest_written");
-    int64_t t_manifest = mono_ms();
+    int64_t t_manifest = sl_rt_mono_ms();
     /* committed: from here on recovery finishes C */
     sl_manifest *old = &rt->mf;
     sl_manifest_free(old);
     rt->mf = m;
     memset(&m, 0, sizeof m);
     if ((rc = sl_kx_commit(rt, &rt->mf, err))) goto out;
-    if ((rc = publish_all(rt, &rt->mf, 0, err))) {
+    if ((rc = sl_rt_publish(rt, &rt->mf, 0, err))) {
         err->retriable = 1;
         goto out;
     }
     sl_fault_point("ckpt.published");
-    int64_t t_published = mono_ms();
+    int64_t t_published = sl_rt_mono_ms();
     if ((rc = sl_kx_begin_next(rt, c + 1, err))) goto out;
     rt->files_published += rt->mf.n_files;
     rt->rows_published += rows;
     if (rt->opts->progress)
-        logf_(rt,
-              "checkpoint %" PRIu64 ": %d file%s, %" PRId64 " rows published in %" PRId64
-              " ms (ingestion paused %.1f ms; files closed after %" PRId64 " ms, manifest %" PRId64
-              " ms, publish %" PRId64 " ms)",
-              c, (int)rt->mf.n_files, rt->mf.n_files == 1 ? "" : "s", rows, mono_ms() - t0,
-              (double)pause_us / 1000.0, t_closed - t0, t_manifest - t_closed,
-              t_published - t_manifest);
+        sl_rt_log(rt,
+                  "checkpoint %" PRIu64 ": %d file%s, %" PRId64 " rows published in %" PRId64
+                  " ms (ingestion paused %.1f ms; files closed after %" PRId64
+                  " ms, manifest %" PRId64 " ms, publish %" PRId64 " ms)",
+                  c, (int)rt->mf.n_files, rt->mf.n_files == 1 ? "" : "s", rows,
+                  sl_rt_mono_ms() - t0, (double)pause_us / 1000.0, t_closed - t0,
+                  t_manifest - t_closed, t_published - t_manifest);
     sl_manifest_clear_files(&rt->mf);
     /* the checkpoint is complete; now the hours it made ready commit
      * (compaction, _SUCCESS, notifications: commit.c) */
     int npend = 0;
     for (int32_t i = 0; i < rt->mf.n_parts; i++)
         npend += rt->mf.parts[i].pending;
-    int64_t t_commit = mono_ms();
+    int64_t t_commit = sl_rt_mono_ms();
     if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out;
     if (rt->opts->progress && npend)
-        logf_(rt, "checkpoint %" PRIu64 ": %d hour partition%s committed in %" PRId64 " ms", c,
-              npend, npend == 1 ? "" : "s", mono_ms() - t_commit);
+        sl_rt_log(rt, "checkpoint %" PRIu64 ": %d hour partition%s committed in %" PRId64 " ms", c,
+                  npend, npend == 1 ? "" : "s", sl_rt_mono_ms() - t_commit);
     if (!rt->kout)                          /* with a Kafka output they went with the transaction */
         commit_offsets(rt, rt->final_ckpt); /* the last one waits: the next owner reads them */
 out:
@@ -441,7 +251,8 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
         if (w->parts[i].partition == partition && !strcmp(w->parts[i].topic, topic)) {
             w->parts[i].owned = 1;
             w->parts[i].eof = 0;
-            w->parts[i].last_ms = w->parts[i].snap_last_ms = wall_ms(); /* idle counts from now */
+            w->parts[i].last_ms = w->parts[i].snap_last_ms =
+                sl_rt_wall_ms(); /* idle counts from now */
             w->parts[i].next = w->parts[i].snap = next;
             return SL_OK;
         }
@@ -461,8 +272,8 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
                                        .owned = 1,
                                        .max_et = INT64_MIN,
                                        .snap_max_et = INT64_MIN,
-                                       .last_ms = wall_ms(),
-                                       .snap_last_ms = wall_ms()};
+                                       .last_ms = sl_rt_wall_ms(),
+                                       .snap_last_ms = sl_rt_wall_ms()};
     return SL_OK;
 }
 
@@ -485,10 +296,11 @@ static void on_assign(sl_rt *rt, rd_kafka_topic_partition_list_t *l)
         int64_t grp = q->elems[i].err ? -1 : q->elems[i].offset;
         if (grp >= 0 && grp > pos) {
             if (pos >= 0 || rt->mf.checkpoint)
-                logf_(rt,
-                      "%s [%d]: starting at offset %" PRId64 ", checkpointed by another instance "
-                      "of this pipeline (this instance's last position: %" PRId64 ")",
-                      tp->topic, (int)tp->partition, grp, pos);
+                sl_rt_log(rt,
+                          "%s [%d]: starting at offset %" PRId64
+                          ", checkpointed by another instance "
+                          "of this pipeline (this instance's last position: %" PRId64 ")",
+                          tp->topic, (int)tp->partition, grp, pos);
             pos = grp;
         }
         tp->offset = pos >= 0                       ? pos
@@ -538,10 +350,10 @@ static void on_revoke(sl_rt *rt, rd_kafka_topic_partition_list_t *l, int teardow
             }
             rd_kafka_resp_err_t ce = c->cnt ? rd_kafka_commit(rt->rk, c, 0) : 0;
             if (ce)
-                logf_(rt,
-                      "committing offsets before releasing partitions: %s (the next owner "
-                      "may read some records again)",
-                      rd_kafka_err2str(ce));
+                sl_rt_log(rt,
+                          "committing offsets before releasing partitions: %s (the next owner "
+                          "may read some records again)",
+                          rd_kafka_err2str(ce));
             rd_kafka_topic_partition_list_destroy(c);
         }
     }
@@ -561,29 +373,25 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         on_revoke(rt, l, g_teardown);
 }
 
-static sl_err_t kconf(rd_kafka_conf_t *c, const char *k, const char *v, sl_error *err)
-{
-    return sl_kconf_set(c, k, v, err);
-}
-
 static sl_err_t consumer_open(sl_rt *rt, sl_error *err)
 {
     const sl_cfg *cfg = rt->cfg;
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     sl_err_t rc = SL_OK;
     char es[512];
-    if (!rc) rc = kconf(c, "bootstrap.servers", cfg->source.brokers, err);
-    if (!rc) rc = kconf(c, "group.id", cfg->source.group, err);
-    if (!rc) rc = kconf(c, "enable.auto.commit", "false", err);
-    if (!rc) rc = kconf(c, "enable.auto.offset.store", "false", err);
-    if (!rc) rc = kconf(c, "enable.partition.eof", "true", err);
-    if (!rc) rc = kconf(c, "session.timeout.ms", "6000", err);
-    if (!rc) rc = kconf(c, "heartbeat.interval.ms", "1000", err);
+    if (!rc) rc = sl_kconf_set(c, "bootstrap.servers", cfg->source.brokers, err);
+    if (!rc) rc = sl_kconf_set(c, "group.id", cfg->source.group, err);
+    if (!rc) rc = sl_kconf_set(c, "enable.auto.commit", "false", err);
+    if (!rc) rc = sl_kconf_set(c, "enable.auto.offset.store", "false", err);
+    if (!rc) rc = sl_kconf_set(c, "enable.partition.eof", "true", err);
+    if (!rc) rc = sl_kconf_set(c, "session.timeout.ms", "6000", err);
+    if (!rc) rc = sl_kconf_set(c, "heartbeat.interval.ms", "1000", err);
     if (!rc)
-        rc = kconf(c, "auto.offset.reset", cfg->source.start_latest ? "latest" : "earliest", err);
-    if (!rc) rc = kconf(c, "queued.max.messages.kbytes", "65536", err);
+        rc = sl_kconf_set(c, "auto.offset.reset", cfg->source.start_latest ? "latest" : "earliest",
+                          err);
+    if (!rc) rc = sl_kconf_set(c, "queued.max.messages.kbytes", "65536", err);
     for (int i = 0; !rc && i < cfg->source.n_properties; i++)
-        rc = kconf(c, cfg->source.properties[i].key, cfg->source.properties[i].value, err);
+        rc = sl_kconf_set(c, cfg->source.properties[i].key, cfg->source.properties[i].value, err);
     if (rc) {
         rd_kafka_conf_destroy(c);
         return sl_error_prefix(err, "%s: source", cfg->file);
@@ -673,17 +481,16 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
     const sl_cfg *cfg = rt->cfg;
     sl_err_t rc;
     int started = 0;
-    snprintf(rt->attempt, sizeof rt->attempt, "%" PRIx64 "%x", (uint64_t)wall_ms(),
+    snprintf(rt->attempt, sizeof rt->attempt, "%" PRIx64 "%x", (uint64_t)sl_rt_wall_ms(),
              (unsigned)getpid());
     rt->failed = 0;
     g_teardown = 0;
     atomic_store(&rt->stop, 0);
     if ((rc = consumer_open(rt, err))) return rc; /* recovery may ask for the group's offsets */
-    if ((rc = recover(rt, err))) goto out;
+    if ((rc = sl_rt_recover(rt, err))) goto out;
     if ((rc = sl_commit_start(rt, err))) goto out;
     if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out; /* redo what a crash interrupted */
     atomic_store(&rt->ckpt_req_a, rt->mf.checkpoint);
-    rt->ckpt_req = rt->mf.checkpoint;
     rt->nw = cfg->workers;
     rt->w = calloc((size_t)rt->nw, sizeof *rt->w);
     if (!rt->w) {
@@ -707,14 +514,14 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
         started = i + 1;
     }
     if ((rc = subscribe(rt, err))) goto out;
-    int64_t last_ckpt = mono_ms(), last_progress = mono_ms();
+    int64_t last_ckpt = sl_rt_mono_ms(), last_progress = sl_rt_mono_ms();
     long long prev[5];
     totals(rt, prev);
     for (;;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->rk, 100);
         if (m) {
             if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                logf_(rt, "kafka: %s", rd_kafka_message_errstr(m));
+                sl_rt_log(rt, "kafka: %s", rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
         }
         if (rt->failed) {
@@ -726,14 +533,14 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
             rc = fail_from_workers(rt, err);
             goto out;
         }
-        int64_t now = mono_ms();
+        int64_t now = sl_rt_mono_ms();
         int stop = rt->opts->stop && *rt->opts->stop;
-        int idle =
-            rt->opts->stop_when_idle_ms > 0 && idle_for(rt, wall_ms(), rt->opts->stop_when_idle_ms);
+        int idle = rt->opts->stop_when_idle_ms > 0 &&
+                   idle_for(rt, sl_rt_wall_ms(), rt->opts->stop_when_idle_ms);
         if (stop || idle || now - last_ckpt >= cfg->checkpoint_interval_ms) {
             rt->final_ckpt = stop || idle;
             if ((rc = checkpoint(rt, err))) goto out;
-            last_ckpt = mono_ms();
+            last_ckpt = sl_rt_mono_ms();
             if (stop || idle) {
                 long long t[5];
                 totals(rt, t);
@@ -745,26 +552,26 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
                     if (wl > l) l = wl;
                 }
                 double secs = l > f ? (double)(l - f) / 1000.0 : 0.0;
-                logf_(rt,
-                      "%s after checkpoint %" PRIu64 ": %lld records in, %lld written, %lld "
-                      "filtered, %lld dead-lettered (%lld unrouted), %lld late; this run: %lld "
-                      "records in "
-                      "%.2f s from the first to the last (%.0f records/s)",
-                      stop ? "stopped" : "idle", rt->mf.checkpoint, acc[0] + t[0], acc[1] + t[1],
-                      acc[2] + t[2], acc[3] + t[3], acc[4] + t[4], late_total(rt), t[0], secs,
-                      secs > 0 ? (double)t[0] / secs : 0.0);
+                sl_rt_log(rt,
+                          "%s after checkpoint %" PRIu64 ": %lld records in, %lld written, %lld "
+                          "filtered, %lld dead-lettered (%lld unrouted), %lld late; this run: %lld "
+                          "records in "
+                          "%.2f s from the first to the last (%.0f records/s)",
+                          stop ? "stopped" : "idle", rt->mf.checkpoint, acc[0] + t[0],
+                          acc[1] + t[1], acc[2] + t[2], acc[3] + t[3], acc[4] + t[4],
+                          late_total(rt), t[0], secs, secs > 0 ? (double)t[0] / secs : 0.0);
                 break;
             }
         }
         if (rt->opts->progress && now - last_progress >= 5000) {
             long long t[5];
             totals(rt, t);
-            logf_(rt,
-                  "%.0f records/s, lag %lld, %lld in, %lld written, %lld dead-lettered, "
-                  "checkpoint %" PRIu64 ", %" PRId64 " files published",
-                  (double)(t[0] - prev[0]) * 1000.0 / (double)(now - last_progress), lag(rt),
-                  acc[0] + t[0], acc[1] + t[1], acc[3] + t[3], rt->mf.checkpoint,
-                  rt->files_published);
+            sl_rt_log(rt,
+                      "%.0f records/s, lag %lld, %lld in, %lld written, %lld dead-lettered, "
+                      "checkpoint %" PRIu64 ", %" PRId64 " files published",
+                      (double)(t[0] - prev[0]) * 1000.0 / (double)(now - last_progress), lag(rt),
+                      acc[0] + t[0], acc[1] + t[1], acc[3] + t[3], rt->mf.checkpoint,
+                      rt->files_published);
             memcpy(prev, t, sizeof prev);
             last_progress = now;
         }
@@ -827,10 +634,10 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     while (!rc) {
         rc = attempt(&rt, acc, err);
         if (!rc || !err->retriable || (opts->stop && *opts->stop)) break;
-        logf_(&rt,
-              "%s; retrying in %" PRId64 " s from checkpoint %" PRIu64
-              " (nothing is lost: input is read again from there)",
-              err->msg, backoff / 1000, rt.mf.checkpoint);
+        sl_rt_log(&rt,
+                  "%s; retrying in %" PRId64 " s from checkpoint %" PRIu64
+                  " (nothing is lost: input is read again from there)",
+                  err->msg, backoff / 1000, rt.mf.checkpoint);
         for (int64_t t = 0; t < backoff && !(opts->stop && *opts->stop); t += 100) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);

@@ -44,13 +44,6 @@
 #define BATCH_FLUSH_BYTES ((size_t)1 << 20)
 #define CHECK_EVERY       256
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t hash_key(int32_t stream, const char *dir)
 {
     uint32_t h = 2166136261u ^ (uint32_t)stream;
@@ -604,7 +597,7 @@ void *sl_worker_main(void *arg)
         uint64_t req = atomic_load(&rt->ckpt_req_a);
         if (req > w->done_ckpt) barrier(w, req);
         ssize_t n = rd_kafka_consume_batch_queue(w->q, 100, msgs, 256);
-        int64_t ingest = now_ms();
+        int64_t ingest = sl_rt_wall_ms();
         for (ssize_t i = 0; i < n; i++) {
             if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err)) {
                 pthread_mutex_lock(&rt->mu);

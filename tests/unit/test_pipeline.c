@@ -178,13 +178,14 @@ static void test_event_time_strings(void)
     sl_cfg *cfg = NULL;
     sl_pipeline pl;
     sl_error err;
-    int ok = compile(&cfg, &pl,
-                     "  - { name: a, route: { topic: events }, message: bench.PlayEvent, event_time: "
-                     "{ field: buvid, format: rfc3339 }, outputs: [ { kind: files, path: out } ] }\n"
-                     "  - { name: b, route: { header: h, equals: x }, message: bench.PlayEvent, "
-                     "event_time: { field: ip, format: '%Y-%m-%d %H:%M:%S' }, outputs: [ { kind: "
-                     "files, path: out } ] }\n",
-                     &err);
+    int ok =
+        compile(&cfg, &pl,
+                "  - { name: a, route: { topic: events }, message: bench.PlayEvent, event_time: "
+                "{ field: buvid, format: rfc3339 }, outputs: [ { kind: files, path: out } ] }\n"
+                "  - { name: b, route: { header: h, equals: x }, message: bench.PlayEvent, "
+                "event_time: { field: ip, format: '%Y-%m-%d %H:%M:%S' }, outputs: [ { kind: "
+                "files, path: out } ] }\n",
+                &err);
     CHECK(ok == 0);
     if (ok) {
         fprintf(stderr, "%s\n", err.msg);
@@ -195,7 +196,10 @@ static void test_event_time_strings(void)
     int64_t et = 0;
     char why[300];
     /* 2025-12-01T00:00:00Z is 1764547200000 ms; 12:05:00.250Z is 43500250 ms later */
-    CHECK(parse_json(r, "{\"buvid\":\"2025-12-01T13:05:00.250+01:00\",\"ip\":\"2025-12-01 00:00:01.5\"}") == 0);
+    CHECK(
+        parse_json(
+            r, "{\"buvid\":\"2025-12-01T13:05:00.250+01:00\",\"ip\":\"2025-12-01 00:00:01.5\"}") ==
+        0);
     CHECK(sl_stream_event_time(&pl.streams[0], r, 0, &et, why, sizeof why) == 0);
     CHECK_EQ_INT(et, 1764547200000 + 43500250);
     CHECK(sl_stream_event_time(&pl.streams[1], r, 0, &et, why, sizeof why) == 0);
