@@ -184,21 +184,25 @@ sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err)
     sl_manifest_clear_files(&rt->mf);
     sweep s = {rt, "", 0, err, SL_OK};
     snprintf(s.prefix, sizeof s.prefix, ".sluice+%s+%s+", rt->cfg->pipeline, rt->instance);
-    const char *roots[1024];
+    /* where this instance writes: the dead letters, each stream's output
+     * root and its late side output's root */
+    const char **roots = malloc(sizeof *roots * (size_t)(2 * rt->pl->n_streams + 1));
+    if (!roots) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     int nr = 0;
     roots[nr++] = rt->cfg->dead_letter.path;
-    for (int32_t i = 0; i < rt->pl->n_streams && nr < 1024; i++) {
-        const char *r = rt->pl->streams[i].tpl.root;
-        if (!r) continue; /* no files output */
-        int dup = 0;
-        for (int k = 0; k < nr; k++)
-            dup |= !strcmp(roots[k], r);
-        if (r && !dup) roots[nr++] = r;
+    for (int32_t i = 0; i < rt->pl->n_streams; i++) {
+        const char *cand[2] = {rt->pl->streams[i].tpl.root, rt->pl->streams[i].late_tpl.root};
+        for (int c = 0; c < 2; c++) {
+            int dup = !cand[c]; /* no such output */
+            for (int k = 0; k < nr && !dup; k++)
+                dup = !strcmp(roots[k], cand[c]);
+            if (!dup) roots[nr++] = cand[c];
+        }
     }
-    for (int k = 0; k < nr; k++) {
-        if ((rc = rt->st->vt->walk(rt->st, roots[k], sweep_fn, &s, err))) return rc;
-        if (s.rc) return s.rc;
-    }
+    for (int k = 0; !rc && k < nr; k++)
+        if (!(rc = rt->st->vt->walk(rt->st, roots[k], sweep_fn, &s, err))) rc = s.rc;
+    free(roots);
+    if (rc) return rc;
     if (rt->mf.checkpoint || s.removed)
         sl_rt_log(rt,
                   "recovered at checkpoint %" PRIu64
