@@ -54,9 +54,9 @@ streams:
     outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}", compression: zstd } ]
 YAML
   (cd "$W" && /usr/bin/time -f '%M' -o "$W/rss.$r" "$S" run p.yaml --stop-when-idle 2s) 2> "$W/run.$r.log"
-  line=$(grep "this run:" "$W/run.$r.log") || { cat "$W/run.$r.log"; die "no summary from sluice run"; }
-  echo "$line" | sed -E 's/.*\(([0-9]+) records\/s\).*/\1/' >> "$W/pipe"
-  echo "$line" | grep -q "$N records in, $N written" || die "pipeline wrote other than $N: $line"
+  line=$(grep "run_records_per_s=" "$W/run.$r.log") || { cat "$W/run.$r.log"; die "no summary from sluice run"; }
+  echo "$line" | sed -E 's/.*run_records_per_s=([0-9.e+]+).*/\1/' | awk '{printf "%.0f\n", $1}' >> "$W/pipe"
+  echo "$line" | grep -q " in=$N written=$N " || die "pipeline wrote other than $N: $line"
   tail -1 "$W/rss.$r" >> "$W/rss"
   devkafka_stop
   # encoding: two converts at once

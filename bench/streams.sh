@@ -41,8 +41,8 @@ pid=$!
 sleep 3
 "$S" gen --count $((RATE * SECS)) --streams "$K" --span-s 7200 --rate "$RATE" --brokers "$BROKERS" --topic events --quiet
 wait $pid || { tail "$W/run.log"; exit 1; }
-grep -E "checkpoint [0-9]+: [0-9]+ files" "$W/run.log" | grep -v ": 0 files" |
-  sed -E 's/.*: ([0-9]+) files?, ([0-9]+) rows published in ([0-9]+) ms \(ingestion paused ([0-9.]+) ms.*/\1 \2 \3 \4/' > "$W/ckpts"
+grep 'msg="checkpoint committed"' "$W/run.log" | grep -v " files=0 " |
+  sed -E 's/.* files=([0-9]+) rows=([0-9]+) ms=([0-9]+) pause_ms=([0-9.e+-]+) .*/\1 \2 \3 \4/' > "$W/ckpts"
 [ -s "$W/ckpts" ] || { tail "$W/run.log"; exit 1; }
 med() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 {
@@ -52,8 +52,8 @@ med() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[N
   echo "| checkpoint duration (ms) | $(cut -d' ' -f3 "$W/ckpts" | med) | $(cut -d' ' -f3 "$W/ckpts" | sort -g | tail -1) | < 1000 |"
   echo "| ingestion pause at the barrier (ms) | $(cut -d' ' -f4 "$W/ckpts" | med) | $(cut -d' ' -f4 "$W/ckpts" | sort -g | tail -1) | < 100 |"
   echo "| peak RSS (MiB) | | $(( $(tail -1 "$W/rss") / 1024 )) | < 512 |"
-  grep -E "hour partitions? committed in" "$W/run.log" | sed -E 's/.*: ([0-9]+) hour partitions? committed in ([0-9]+) ms/\1 \2/' > "$W/commits" || true
+  grep 'msg="hour partitions committed"' "$W/run.log" | sed -E 's/.* partitions=([0-9]+) ms=([0-9]+).*/\1 \2/' > "$W/commits" || true
   [ -s "$W/commits" ] && echo "| hour partitions committed at once (compaction, _SUCCESS), then ms | $(cut -d' ' -f1 "$W/commits" | sort -g | tail -1) | $(cut -d' ' -f2 "$W/commits" | sort -g | tail -1) ms | |"
   echo
-  echo "$(wc -l < "$W/ckpts") checkpoints with files; $(grep -o 'this run: .*' "$W/run.log")"
+  echo "$(wc -l < "$W/ckpts") checkpoints with files; $(grep -o 'run_records=.*' "$W/run.log")"
 } | tee "$W/results.md"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/log.h"
 #include "core/units.h"
 #include "engine/config.h"
 #include "engine/pipeline.h"
@@ -66,6 +67,8 @@ int sl_cmd_run(int argc, char **argv)
         fprintf(stderr, "sluice run: %s\n", err.msg);
         return 1;
     }
+    sl_log_configure((sl_log_level)cfg->log.level, (sl_log_format)cfg->log.format);
+    sl_log_set_field("pipeline", cfg->pipeline);
     sl_pipeline pl;
     if (sl_pipeline_compile(&pl, cfg, &err)) {
         fprintf(stderr, "sluice run: %s\n", err.msg);
@@ -75,7 +78,7 @@ int sl_cmd_run(int argc, char **argv)
     sl_cli_trap_signals();
     ro.stop = &sl_cli_stop;
     sl_err_t rc = sl_runtime_run(cfg, &pl, &ro, &err);
-    if (rc) fprintf(stderr, "sluice run: %s\n", err.msg);
+    if (rc) SL_LOG(SL_LOG_ERROR, "sluice run stopped by an error", SL_F_STR("error", err.msg));
     sl_pipeline_free(&pl);
     sl_cfg_free(cfg);
     return rc ? 1 : 0;

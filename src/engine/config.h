@@ -193,6 +193,10 @@ typedef struct sl_cfg {
         char *topic;      /* kafka */
     } dead_letter;
     struct {
+        int level;  /* sl_log_level (core/log.h), default info */
+        int format; /* sl_log_format, default logfmt */
+    } log;
+    struct {
         int max_open_files;     /* default 1024: open writers per worker, LRU rolled */
         int64_t memory;         /* default 256 MiB: buffered bytes per worker before flushing */
         int64_t file_size;      /* default 256 MiB: a part file rolls past this size */

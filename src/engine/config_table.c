@@ -292,6 +292,18 @@ const sl_cfg_key sl_cfg_keys[] = {
      .off = R(dead_letter.path), .doc = "kind files: the directory of dead-letter files."},
     {.path = "dead_letter.topic", .type = SL_CK_STR, .off = R(dead_letter.topic),
      .doc = "kind kafka (required): the dead-letter topic."},
+    {.path = "log", .type = SL_CK_MAP,
+     .doc = "The log of `sluice run`: one line per event on stderr, structured, with the pipeline "
+            "name on every line. Repeated warnings and errors are limited to 5 lines per message "
+            "in 10 s; the rest are counted and reported as `repeated=N`."},
+    {.path = "log.level", .type = SL_CK_ENUM, .dflt = "info", .allowed = "debug|info|warn|error",
+     .off = R(log.level),
+     .doc = "The lowest level written. info: start, checkpoints, commits, reloads, retries; debug "
+            "adds Kafka client details."},
+    {.path = "log.format", .type = SL_CK_ENUM, .dflt = "logfmt", .allowed = "logfmt|json",
+     .off = R(log.format),
+     .doc = "logfmt (`ts=... level=info pipeline=p msg=\"...\" key=value`) or json (one object "
+            "per line, the same keys)."},
     {.path = "limits", .type = SL_CK_MAP, .doc = "Resource bounds, per worker."},
     {.path = "limits.max_open_files", .type = SL_CK_INT, .dflt = "1024", .lo = 1, .hi = 65536,
      .off = R(limits.max_open_files),

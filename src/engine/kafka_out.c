@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "core/fault.h"
+#include "core/log.h"
 #include "engine/rt_int.h"
 #include "plugins/kafka/kout.h"
 
@@ -202,10 +203,9 @@ sl_err_t sl_kx_decide(sl_rt *rt, int *rolled_back, sl_error *err)
     sl_error ignore;
     if (rt->st->vt->sync_dir(rt->st, rt->mf_dir, &ignore)) {
     }
-    fprintf(stderr,
-            "sluice run %s: checkpoint %" PRIu64 " rolled back: its Kafka transaction did not "
-            "commit; its input is read again\n",
-            rt->cfg->pipeline, rt->mf.checkpoint);
+    SL_LOG(SL_LOG_WARN,
+           "checkpoint rolled back: its Kafka transaction did not commit; its input is read again",
+           SL_F_INT("checkpoint", rt->mf.checkpoint));
     *rolled_back = 1;
     return SL_OK;
 }

@@ -57,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/rows_json.h"
 #include "engine/notify.h"
 #include "plugins/kafka/kconf.h"
@@ -774,10 +775,10 @@ sl_err_t sl_notifier_send(sl_notifier *n, const sl_notify_event *ev, int64_t dea
                 if (t->outcome != SL_NTF_RETRY) continue;
                 int64_t now = sl_ntf_now();
                 if (now < end)
-                    fprintf(stderr,
-                            "sluice notify: %s: event %s: attempt %d failed: %s; retrying in "
-                            "%" PRId64 " ms\n",
-                            t->name, ev->id, t->attempts, t->last, t->backoff_ms);
+                    SL_LOG(SL_LOG_WARN, "notification failed; retrying",
+                           SL_F_STR("target", t->name), SL_F_STR("id", ev->id),
+                           SL_F_INT("attempt", t->attempts), SL_F_STR("error", t->last),
+                           SL_F_INT("retry_in_ms", t->backoff_ms));
                 t->next_ms = now + t->backoff_ms;
                 t->backoff_ms *= 2;
                 if (t->backoff_ms > SL_NTF_BACKOFF_MAX_MS) t->backoff_ms = SL_NTF_BACKOFF_MAX_MS;

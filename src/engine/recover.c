@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/fault.h"
+#include "core/log.h"
 #include "engine/rt_int.h"
 
 typedef struct sweep {
@@ -204,9 +205,7 @@ sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err)
     free(roots);
     if (rc) return rc;
     if (rt->mf.checkpoint || s.removed)
-        sl_rt_log(rt,
-                  "recovered at checkpoint %" PRIu64
-                  " (%d unfinished file%s of a previous run removed)",
-                  rt->mf.checkpoint, s.removed, s.removed == 1 ? "" : "s");
+        SL_LOG(SL_LOG_INFO, "recovered: unfinished files of a previous run removed",
+               SL_F_INT("checkpoint", rt->mf.checkpoint), SL_F_INT("removed", s.removed));
     return SL_OK;
 }

@@ -69,6 +69,25 @@ typedef struct sl_part {
     int64_t eof_since_ms;
 } sl_part;
 
+/* Per-stream counters of one worker (metrics, status, the exit summary).
+ * Only the owning worker writes them, with a relaxed load and store (no
+ * locked instruction on the hot path: sl_ctr_add); anyone may read them.
+ * A worker has one per stream plus one, last, for records of no stream. */
+typedef struct sl_sctr {
+    atomic_llong in;       /* records routed to the stream (or to none) */
+    atomic_llong out;      /* written to its outputs */
+    atomic_llong filtered; /* dropped by the filter or the script */
+    atomic_llong dead;     /* dead-lettered */
+    atomic_llong late;     /* for an hour already committed (commit.late) */
+    atomic_llong bytes;    /* input bytes of the records */
+} sl_sctr;
+
+static inline void sl_ctr_add(atomic_llong *c, long long n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 typedef struct sl_worker {
     sl_rt *rt;
     int32_t id;
@@ -94,10 +113,10 @@ typedef struct sl_worker {
     uint64_t done_ckpt; /* last barrier this worker passed */
     int64_t pause_us;   /* how long it stopped ingesting at that barrier (hand-over) */
     /* counters (read by the coordinator for progress; relaxed) */
-    atomic_llong n_in, n_out, n_filtered, n_dead, n_unrouted;
+    sl_sctr *sc;                    /* per stream, [n_streams]: no stream */
+    atomic_llong n_unrouted;        /* of sc[n_streams].in: matched no route */
     atomic_llong first_ms, last_ms; /* wall time of the first and last message processed */
-    atomic_llong n_late;
-    char *errmsg; /* a fatal error, for the coordinator */
+    char *errmsg;                   /* a fatal error, for the coordinator */
     atomic_int failed;
 } sl_worker;
 
@@ -141,10 +160,9 @@ struct sl_rt {
     sl_error fail_err;
 };
 
-/* runtime.c: clocks (ms) and the log line "sluice run PIPELINE: ..." */
+/* runtime.c: clocks (ms) */
 int64_t sl_rt_mono_ms(void);
 int64_t sl_rt_wall_ms(void);
-void sl_rt_log(const sl_rt *rt, const char *fmt, ...) SL_PRINTF(2, 3);
 
 /* recover.c */
 sl_err_t sl_rt_publish(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err) SL_MUST_CHECK;

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "core/fault.h"
+#include "core/log.h"
 #include "engine/rt_int.h"
 #include "engine/state.h"
 #include "plugins/kafka/kconf.h"
@@ -64,16 +65,6 @@ int64_t sl_rt_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void sl_rt_log(const sl_rt *rt, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "sluice run %s: ", rt->cfg->pipeline);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
 }
 
 /* ---- checkpoints ---- */
@@ -113,8 +104,9 @@ static void commit_offsets(sl_rt *rt, int sync)
     if (n) {
         rd_kafka_resp_err_t e = rd_kafka_commit(rt->rk, l, !sync);
         if (e && sync)
-            sl_rt_log(rt, "committing offsets to the group before releasing partitions: %s",
-                      rd_kafka_err2str(e));
+            SL_LOG(SL_LOG_WARN,
+                   "committing offsets to the group before releasing partitions failed",
+                   SL_F_STR("error", rd_kafka_err2str(e)));
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -217,14 +209,11 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
     if ((rc = sl_kx_begin_next(rt, c + 1, err))) goto out;
     rt->files_published += rt->mf.n_files;
     rt->rows_published += rows;
-    if (rt->opts->progress)
-        sl_rt_log(rt,
-                  "checkpoint %" PRIu64 ": %d file%s, %" PRId64 " rows published in %" PRId64
-                  " ms (ingestion paused %.1f ms; files closed after %" PRId64
-                  " ms, manifest %" PRId64 " ms, publish %" PRId64 " ms)",
-                  c, (int)rt->mf.n_files, rt->mf.n_files == 1 ? "" : "s", rows,
-                  sl_rt_mono_ms() - t0, (double)pause_us / 1000.0, t_closed - t0,
-                  t_manifest - t_closed, t_published - t_manifest);
+    SL_LOG(SL_LOG_INFO, "checkpoint committed", SL_F_INT("checkpoint", c),
+           SL_F_INT("files", rt->mf.n_files), SL_F_INT("rows", rows),
+           SL_F_INT("ms", sl_rt_mono_ms() - t0), SL_F_DBL("pause_ms", (double)pause_us / 1000.0),
+           SL_F_INT("close_ms", t_closed - t0), SL_F_INT("manifest_ms", t_manifest - t_closed),
+           SL_F_INT("publish_ms", t_published - t_manifest));
     sl_manifest_clear_files(&rt->mf);
     /* the checkpoint is complete; now the hours it made ready commit
      * (compaction, _SUCCESS, notifications: commit.c) */
@@ -233,9 +222,9 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         npend += rt->mf.parts[i].pending;
     int64_t t_commit = sl_rt_mono_ms();
     if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out;
-    if (rt->opts->progress && npend)
-        sl_rt_log(rt, "checkpoint %" PRIu64 ": %d hour partition%s committed in %" PRId64 " ms", c,
-                  npend, npend == 1 ? "" : "s", sl_rt_mono_ms() - t_commit);
+    if (npend)
+        SL_LOG(SL_LOG_INFO, "hour partitions committed", SL_F_INT("checkpoint", c),
+               SL_F_INT("partitions", npend), SL_F_INT("ms", sl_rt_mono_ms() - t_commit));
     if (!rt->kout)                          /* with a Kafka output they went with the transaction */
         commit_offsets(rt, rt->final_ckpt); /* the last one waits: the next owner reads them */
 out:
@@ -296,11 +285,11 @@ static void on_assign(sl_rt *rt, rd_kafka_topic_partition_list_t *l)
         int64_t grp = q->elems[i].err ? -1 : q->elems[i].offset;
         if (grp >= 0 && grp > pos) {
             if (pos >= 0 || rt->mf.checkpoint)
-                sl_rt_log(rt,
-                          "%s [%d]: starting at offset %" PRId64
-                          ", checkpointed by another instance "
-                          "of this pipeline (this instance's last position: %" PRId64 ")",
-                          tp->topic, (int)tp->partition, grp, pos);
+                SL_LOG(SL_LOG_INFO,
+                       "partition checkpointed by another instance of this pipeline: starting at "
+                       "the group's offset",
+                       SL_F_STR("topic", tp->topic), SL_F_INT("partition", tp->partition),
+                       SL_F_INT("offset", grp), SL_F_INT("own_position", pos));
             pos = grp;
         }
         tp->offset = pos >= 0                       ? pos
@@ -350,10 +339,10 @@ static void on_revoke(sl_rt *rt, rd_kafka_topic_partition_list_t *l, int teardow
             }
             rd_kafka_resp_err_t ce = c->cnt ? rd_kafka_commit(rt->rk, c, 0) : 0;
             if (ce)
-                sl_rt_log(rt,
-                          "committing offsets before releasing partitions: %s (the next owner "
-                          "may read some records again)",
-                          rd_kafka_err2str(ce));
+                SL_LOG(SL_LOG_WARN,
+                       "committing offsets before releasing partitions failed: the next owner may "
+                       "read some records again",
+                       SL_F_STR("error", rd_kafka_err2str(ce)));
             rd_kafka_topic_partition_list_destroy(c);
         }
     }
@@ -437,15 +426,23 @@ static int idle_for(sl_rt *rt, int64_t now, int64_t d)
     return any;
 }
 
-static void totals(sl_rt *rt, long long t[5])
+/* The workers' counters summed over streams: in, out, filtered, dead,
+ * unrouted, late (T_*). */
+enum { T_IN, T_OUT, T_FILTERED, T_DEAD, T_UNROUTED, T_LATE, T_N };
+
+static void totals(sl_rt *rt, long long t[T_N])
 {
-    memset(t, 0, 5 * sizeof t[0]);
+    memset(t, 0, T_N * sizeof t[0]);
     for (int32_t i = 0; i < rt->nw; i++) {
-        t[0] += atomic_load(&rt->w[i].n_in);
-        t[1] += atomic_load(&rt->w[i].n_out);
-        t[2] += atomic_load(&rt->w[i].n_filtered);
-        t[3] += atomic_load(&rt->w[i].n_dead);
-        t[4] += atomic_load(&rt->w[i].n_unrouted);
+        for (int32_t s = 0; s <= rt->pl->n_streams; s++) {
+            const sl_sctr *c = &rt->w[i].sc[s];
+            t[T_IN] += atomic_load_explicit(&c->in, memory_order_relaxed);
+            t[T_OUT] += atomic_load_explicit(&c->out, memory_order_relaxed);
+            t[T_FILTERED] += atomic_load_explicit(&c->filtered, memory_order_relaxed);
+            t[T_DEAD] += atomic_load_explicit(&c->dead, memory_order_relaxed);
+            t[T_LATE] += atomic_load_explicit(&c->late, memory_order_relaxed);
+        }
+        t[T_UNROUTED] += atomic_load_explicit(&rt->w[i].n_unrouted, memory_order_relaxed);
     }
 }
 
@@ -467,16 +464,8 @@ static long long lag(sl_rt *rt)
     return n;
 }
 
-static long long late_total(sl_rt *rt)
-{
-    long long n = rt->late_rows;
-    for (int32_t i = 0; i < rt->nw; i++)
-        n += atomic_load(&rt->w[i].n_late);
-    return n;
-}
-
 /* Returns SL_OK when stopped or idle (after a final checkpoint). */
-static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
+static sl_err_t attempt(sl_rt *rt, long long acc[T_N], sl_error *err)
 {
     const sl_cfg *cfg = rt->cfg;
     sl_err_t rc;
@@ -515,13 +504,14 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
     }
     if ((rc = subscribe(rt, err))) goto out;
     int64_t last_ckpt = sl_rt_mono_ms(), last_progress = sl_rt_mono_ms();
-    long long prev[5];
+    long long prev[T_N];
     totals(rt, prev);
     for (;;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->rk, 100);
         if (m) {
             if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                sl_rt_log(rt, "kafka: %s", rd_kafka_message_errstr(m));
+                SL_LOG(SL_LOG_WARN, "kafka consumer error",
+                       SL_F_STR("error", rd_kafka_message_errstr(m)));
             rd_kafka_message_destroy(m);
         }
         if (rt->failed) {
@@ -534,6 +524,7 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
             goto out;
         }
         int64_t now = sl_rt_mono_ms();
+        sl_log_tick();
         int stop = rt->opts->stop && *rt->opts->stop;
         int idle = rt->opts->stop_when_idle_ms > 0 &&
                    idle_for(rt, sl_rt_wall_ms(), rt->opts->stop_when_idle_ms);
@@ -542,7 +533,7 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
             if ((rc = checkpoint(rt, err))) goto out;
             last_ckpt = sl_rt_mono_ms();
             if (stop || idle) {
-                long long t[5];
+                long long t[T_N];
                 totals(rt, t);
                 long long f = 0, l = 0;
                 for (int32_t i = 0; i < rt->nw; i++) {
@@ -552,26 +543,30 @@ static sl_err_t attempt(sl_rt *rt, long long acc[5], sl_error *err)
                     if (wl > l) l = wl;
                 }
                 double secs = l > f ? (double)(l - f) / 1000.0 : 0.0;
-                sl_rt_log(rt,
-                          "%s after checkpoint %" PRIu64 ": %lld records in, %lld written, %lld "
-                          "filtered, %lld dead-lettered (%lld unrouted), %lld late; this run: %lld "
-                          "records in "
-                          "%.2f s from the first to the last (%.0f records/s)",
-                          stop ? "stopped" : "idle", rt->mf.checkpoint, acc[0] + t[0],
-                          acc[1] + t[1], acc[2] + t[2], acc[3] + t[3], acc[4] + t[4],
-                          late_total(rt), t[0], secs, secs > 0 ? (double)t[0] / secs : 0.0);
+                SL_LOG(SL_LOG_INFO, stop ? "stopped" : "idle: stopped",
+                       SL_F_INT("checkpoint", rt->mf.checkpoint),
+                       SL_F_INT("in", acc[T_IN] + t[T_IN]),
+                       SL_F_INT("written", acc[T_OUT] + t[T_OUT]),
+                       SL_F_INT("filtered", acc[T_FILTERED] + t[T_FILTERED]),
+                       SL_F_INT("dead_lettered", acc[T_DEAD] + t[T_DEAD]),
+                       SL_F_INT("unrouted", acc[T_UNROUTED] + t[T_UNROUTED]),
+                       SL_F_INT("late", acc[T_LATE] + t[T_LATE] + rt->late_rows),
+                       SL_F_INT("run_records", t[T_IN]), SL_F_DBL("run_seconds", secs),
+                       SL_F_DBL("run_records_per_s", secs > 0 ? (double)t[T_IN] / secs : 0.0));
                 break;
             }
         }
         if (rt->opts->progress && now - last_progress >= 5000) {
-            long long t[5];
+            long long t[T_N];
             totals(rt, t);
-            sl_rt_log(rt,
-                      "%.0f records/s, lag %lld, %lld in, %lld written, %lld dead-lettered, "
-                      "checkpoint %" PRIu64 ", %" PRId64 " files published",
-                      (double)(t[0] - prev[0]) * 1000.0 / (double)(now - last_progress), lag(rt),
-                      acc[0] + t[0], acc[1] + t[1], acc[3] + t[3], rt->mf.checkpoint,
-                      rt->files_published);
+            SL_LOG(SL_LOG_INFO, "progress",
+                   SL_F_DBL("records_per_s", (double)(t[T_IN] - prev[T_IN]) * 1000.0 /
+                                                 (double)(now - last_progress)),
+                   SL_F_INT("lag", lag(rt)), SL_F_INT("in", acc[T_IN] + t[T_IN]),
+                   SL_F_INT("written", acc[T_OUT] + t[T_OUT]),
+                   SL_F_INT("dead_lettered", acc[T_DEAD] + t[T_DEAD]),
+                   SL_F_INT("checkpoint", rt->mf.checkpoint),
+                   SL_F_INT("files_published", rt->files_published));
             memcpy(prev, t, sizeof prev);
             last_progress = now;
         }
@@ -583,10 +578,10 @@ out:
         rd_kafka_queue_yield(rt->w[i].q);
         pthread_join(rt->w[i].th, NULL);
     }
-    {
-        long long t[5];
+    if (rt->w) {
+        long long t[T_N];
         totals(rt, t);
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < T_N; k++)
             acc[k] += t[k];
     }
     sl_closer_stop(rt);
@@ -629,15 +624,16 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     if (rc) return rc;
     memcpy(rt.instance, state.instance, sizeof rt.instance);
     rc = sl_storage_posix(&rt.st, err);
-    long long acc[5] = {0};
+    long long acc[T_N] = {0};
     int64_t backoff = 1000;
     while (!rc) {
         rc = attempt(&rt, acc, err);
         if (!rc || !err->retriable || (opts->stop && *opts->stop)) break;
-        sl_rt_log(&rt,
-                  "%s; retrying in %" PRId64 " s from checkpoint %" PRIu64
-                  " (nothing is lost: input is read again from there)",
-                  err->msg, backoff / 1000, rt.mf.checkpoint);
+        SL_LOG(SL_LOG_ERROR,
+               "attempt failed; retrying from the last checkpoint (nothing is lost: input is read "
+               "again from there)",
+               SL_F_STR("error", err->msg), SL_F_INT("retrying_in_s", backoff / 1000),
+               SL_F_INT("checkpoint", rt.mf.checkpoint));
         for (int64_t t = 0; t < backoff && !(opts->stop && *opts->stop); t += 100) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);

@@ -35,6 +35,7 @@
 
 #include "core/base64.h"
 #include "core/fault.h"
+#include "core/log.h"
 #include "engine/lua_etl.h"
 #include "engine/rt_int.h"
 #include "formats/json/json_dec.h"
@@ -311,7 +312,7 @@ static sl_err_t dead_letter(sl_worker *w, const msgctx *m, int32_t stream, const
     if (!rc) rc = sl_base64_encode(raw, len, b);
     if (!rc) rc = sl_buf_append(b, "\"}\n", 3);
     if (rc) return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
-    atomic_fetch_add_explicit(&w->n_dead, 1, memory_order_relaxed);
+    sl_ctr_add(&w->sc[stream >= 0 ? stream : rt->pl->n_streams].dead, 1);
     w->dlq->rows++;
     if (b->len >= BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, w->dlq, err);
     return SL_OK;
@@ -356,7 +357,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     const sl_pipeline *pl = rt->pl;
     sl_error e;
     sl_rec *r = NULL;
-    atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+    sl_sctr *nc = &w->sc[pl->n_streams]; /* no stream */
     if (s < 0) { /* route by field: parse with each group's plan until one matches */
         int32_t parsed = -1, failed = 0;
         for (int32_t g = 0; g < pl->n_groups && s < 0; g++) {
@@ -374,19 +375,24 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
             }
             s = sl_route_group_lookup(rg, r);
         }
+        sl_sctr *in = s >= 0 ? &w->sc[s] : nc;
+        sl_ctr_add(&in->in, 1);
+        sl_ctr_add(&in->bytes, (long long)len);
         if (s < 0 && failed && parsed < 0) { /* it decodes as none of the messages */
             char reason[SL_ERRMSG_MAX + 64];
             snprintf(reason, sizeof reason, "decode (to route by field): %s", e.msg);
             return dead_letter(w, m, -1, reason, p, len, err);
         }
         if (s < 0) {
-            atomic_fetch_add_explicit(&w->n_unrouted, 1, memory_order_relaxed);
+            sl_ctr_add(&w->n_unrouted, 1);
             return dead_letter(w, m, -1,
                                "no stream matches the record (route by topic, header "
                                "and field all failed)",
                                p, len, err);
         }
     } else {
+        sl_ctr_add(&w->sc[s].in, 1);
+        sl_ctr_add(&w->sc[s].bytes, (long long)len);
         r = w->recs[pl->streams[s].plan];
         if (parse(w, &pl->streams[s], r, p, len, &e)) {
             char reason[SL_ERRMSG_MAX + 64];
@@ -395,15 +401,16 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         }
     }
     const sl_stream *st = &pl->streams[s];
+    sl_sctr *sc = &w->sc[s];
     if (st->filter && !sl_filter_eval(st->filter, r)) {
-        atomic_fetch_add_explicit(&w->n_filtered, 1, memory_order_relaxed);
+        sl_ctr_add(&sc->filtered, 1);
         return SL_OK;
     }
     if (w->lua[s]) { /* the script writes its result into a second record */
         sl_rec *out = w->outs[st->plan];
         int kept = sl_lua_etl_apply(w->lua[s], r, out, &e);
         if (kept == 0) {
-            atomic_fetch_add_explicit(&w->n_filtered, 1, memory_order_relaxed);
+            sl_ctr_add(&sc->filtered, 1);
             return SL_OK;
         }
         if (kept < 0) {
@@ -433,7 +440,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         if (krc) return krc;
     }
     if (st->out_files < 0) {
-        atomic_fetch_add_explicit(&w->n_out, 1, memory_order_relaxed);
+        sl_ctr_add(&sc->out, 1);
         return SL_OK;
     }
     int64_t et;
@@ -446,7 +453,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     int64_t bucket_hour = hour;
     if (hour < atomic_load_explicit(&rt->through[s], memory_order_relaxed)) {
         /* its hour is committed: late (commit.late) */
-        atomic_fetch_add_explicit(&w->n_late, 1, memory_order_relaxed);
+        sl_ctr_add(&sc->late, 1);
         if (st->cfg->commit.late == SL_LATE_DROP) return SL_OK;
         if (st->cfg->commit.late == SL_LATE_SIDE_OUTPUT) {
             tpl = &st->late_tpl;
@@ -466,7 +473,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         return dead_letter(w, m, s, reason, p, len, err);
     }
     if (put_meta(st, &b->batch, m)) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    atomic_fetch_add_explicit(&w->n_out, 1, memory_order_relaxed);
+    sl_ctr_add(&sc->out, 1);
     return bucket_check(w, b, err);
 }
 
@@ -502,8 +509,9 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
         return SL_OK;
     }
     if (km->err) {
-        fprintf(stderr, "sluice run: kafka: topic %s partition %d: %s\n", topic, km->partition,
-                rd_kafka_message_errstr(km));
+        SL_LOG(SL_LOG_WARN, "kafka fetch error (librdkafka retries)", SL_F_STR("topic", topic),
+               SL_F_INT("partition", km->partition),
+               SL_F_STR("error", rd_kafka_message_errstr(km)));
         return SL_OK; /* librdkafka retries fetch errors itself */
     }
     pt->eof = 0;
@@ -521,8 +529,10 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
     const uint8_t *val = km->payload ? km->payload : (const uint8_t *)"";
     sl_err_t rc = SL_OK;
     if (s < 0 && rt->pl->n_groups == 0) {
-        atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->n_unrouted, 1, memory_order_relaxed);
+        sl_sctr *nc = &w->sc[rt->pl->n_streams];
+        sl_ctr_add(&nc->in, 1);
+        sl_ctr_add(&nc->bytes, (long long)km->len);
+        sl_ctr_add(&w->n_unrouted, 1);
         rc = dead_letter(w, &m, -1, "no stream matches the record's topic or headers", val, km->len,
                          err);
     } else {
@@ -535,8 +545,10 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
             sl_kbatch **kb = &w->kbs[st->idx];
             if (!*kb && sl_kbatch_new(kb, st->batch_codec, 0))
                 return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+            sl_sctr *bc = &w->sc[s >= 0 ? s : rt->pl->n_streams]; /* a bad batch's stream */
             if (sl_kbatch_open(*kb, val, km->len, &e)) {
-                atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+                sl_ctr_add(&bc->in, 1);
+                sl_ctr_add(&bc->bytes, (long long)km->len);
                 char reason[SL_ERRMSG_MAX + 64];
                 snprintf(reason, sizeof reason, "batch: %s", e.msg);
                 rc = dead_letter(w, &m, s, reason, val, km->len, err);
@@ -550,7 +562,7 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
                     m.record++;
                 }
                 if (!rc && got < 0) {
-                    atomic_fetch_add_explicit(&w->n_in, 1, memory_order_relaxed);
+                    sl_ctr_add(&bc->in, 1);
                     char reason[SL_ERRMSG_MAX + 64];
                     snprintf(reason, sizeof reason, "batch: %s", e.msg);
                     rc = dead_letter(w, &m, s, reason, val, km->len, err);
@@ -653,6 +665,8 @@ sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err)
             sl_lua_etl_open(&w->lua[i], st->cfg->etl.script, &rt->pl->plans[st->plan], err);
         if (rc) return rc;
     }
+    if (!(w->sc = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->sc)))
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     if (!(w->kbs = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->kbs)))
         return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     if (!(w->q = rd_kafka_queue_new(rt->rk)))
@@ -689,6 +703,7 @@ void sl_worker_free(sl_worker *w)
     for (int32_t i = 0; i < w->n_parts; i++)
         free(w->parts[i].topic);
     free(w->parts);
+    free(w->sc);
     free(w->errmsg);
     memset(w, 0, sizeof *w);
 }

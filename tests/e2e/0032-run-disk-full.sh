@@ -32,7 +32,7 @@ touch "$T/full"
 (cd "$T" && SL_FAULT_ENOSPC="$T/full" exec "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run.log" &
 pid=$!
 for ((k = 0; k < 300; k++)); do
-  [ "$(grep -c 'retrying in' "$T/run.log" || true)" -ge 2 ] && break
+  [ "$(grep -c 'retrying_in_s=' "$T/run.log" || true)" -ge 2 ] && break
   kill -0 $pid 2>/dev/null || { cat "$T/run.log"; fail "sluice run exited while the lake was full"; }
   sleep 0.1
 done

@@ -46,7 +46,7 @@ cp "$T/lake/s0/dt=2025-12-01/hour=00/_SUCCESS" "$T/success.before"
 "$SLUICE" gen --count 300 --streams 1 --seed 6 --start-ms $START --span-s 600 --disorder-s 0 \
   --brokers "$BROKERS" --topic events --quiet
 (cd "$T" && "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run2.log" || { cat "$T/run2.log"; fail "second run"; }
-grep -q " 300 late" "$T/run2.log" || { grep -v '^kafka' "$T/run2.log"; fail "the 300 late records were not counted as late"; }
+grep -q " late=300 " "$T/run2.log" || { grep -v '^kafka' "$T/run2.log"; fail "the 300 late records were not counted as late"; }
 [ "$(rows)" = "$before" ] || fail "late records were written into committed partitions"
 cmp -s "$T/success.before" "$T/lake/s0/dt=2025-12-01/hour=00/_SUCCESS" || fail "a committed _SUCCESS changed"
 # the other late policies, switched on for two streams: s0 side-output
@@ -66,7 +66,7 @@ s1_v1=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))
 "$SLUICE" gen --count 100 --streams 1 --first-stream 1001 --seed 8 --start-ms $START --span-s 600 \
   --disorder-s 0 --brokers "$BROKERS" --topic events --quiet
 (cd "$T" && "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run3.log" || { cat "$T/run3.log"; fail "third run"; }
-grep -q " 300 late" "$T/run3.log" || { grep -v '^kafka' "$T/run3.log"; fail "300 late records expected"; }
+grep -q " late=300 " "$T/run3.log" || { grep -v '^kafka' "$T/run3.log"; fail "300 late records expected"; }
 [ "$(count "$T/lake/s0/$H0/*.parquet")" = "$s0_before" ] || fail "side-output: s0's committed hour changed"
 [ "$(count "$T/lake/s0/$H0/_late/*.parquet")" = 200 ] || fail "side-output: not 200 rows under s0/$H0/_late"
 [ "$(count "$T/lake/s1/$H0/*.parquet")" = $((s1_before + 100)) ] || fail "reopen: s1 $H0 does not hold the 100 late rows"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "plugins/kafka/kconf.h"
 
 static int sl_kconf_contains_ci(const char *s, const char *needle)
@@ -72,9 +73,16 @@ sl_err_t sl_kconf_set_props(rd_kafka_conf_t *c, const char *const *props, sl_err
 void sl_kconf_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
+    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug. librdkafka's
+     * notices and info are client chatter: debug here, or with
+     * SL_KAFKA_DEBUG=1 info. */
     const char *dbg = getenv("SL_KAFKA_DEBUG");
-    if (level > 4 && !(dbg && !strcmp(dbg, "1"))) return;
-    fprintf(stderr, "kafka: %s: %s\n", fac ? fac : "?", buf ? buf : "");
+    sl_log_level lvl = level <= 3                 ? SL_LOG_ERROR
+                       : level == 4               ? SL_LOG_WARN
+                       : dbg && !strcmp(dbg, "1") ? SL_LOG_INFO
+                                                  : SL_LOG_DEBUG;
+    SL_LOG(lvl, "kafka client", SL_F_STR("facility", fac ? fac : "?"),
+           SL_F_STR("detail", buf ? buf : ""));
 }
 
 void sl_kconf_logging(rd_kafka_conf_t *c)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "plugins/kafka/kconf.h"
 #include "plugins/kafka/kout.h"
 
@@ -57,8 +58,8 @@ static void sl_kout_error_cb(rd_kafka_t *rk, int e, const char *reason, void *op
     (void)rk;
     sl_kout *k = opaque;
     if (e == RD_KAFKA_RESP_ERR__FATAL) k->fatal = 1;
-    fprintf(stderr, "kafka: producer %s: %s: %s\n", k->txid,
-            rd_kafka_err2name((rd_kafka_resp_err_t)e), reason);
+    SL_LOG(SL_LOG_WARN, "kafka producer error", SL_F_STR("transactional_id", k->txid),
+           SL_F_STR("code", rd_kafka_err2name((rd_kafka_resp_err_t)e)), SL_F_STR("error", reason));
 }
 
 /* Fill err from a librdkafka error object (consumed). */
@@ -269,7 +270,8 @@ void sl_kout_close(sl_kout *k)
         sl_error e;
         sl_error_clear(&e);
         if (sl_kout_abort(k, 5000, &e))
-            fprintf(stderr, "kafka: producer %s: close: %s\n", k->txid, e.msg);
+            SL_LOG(SL_LOG_WARN, "kafka producer: aborting the open transaction at close failed",
+                   SL_F_STR("transactional_id", k->txid), SL_F_STR("error", e.msg));
     }
     rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(k->rk, 0);
