@@ -193,6 +193,9 @@ typedef struct sl_cfg {
         char *topic;      /* kafka */
     } dead_letter;
     struct {
+        int watch; /* reload.watch: reload when the files change (default false) */
+    } reload;
+    struct {
         int level;  /* sl_log_level (core/log.h), default info */
         int format; /* sl_log_format, default logfmt */
     } log;
