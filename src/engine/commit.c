@@ -86,8 +86,10 @@ sl_err_t sl_commit_prepare(const sl_rt *rt, const sl_pipeline *pl, sl_commit_sta
             if (!strcmp(rt->mf.streams[k].stream, c->name)) t = &rt->mf.streams[k];
         atomic_init(&cs->through[i], t ? t->through : first_open_hour(&rt->mf, c));
         if (c->commit.n_notify) {
-            sl_err_t rc = sl_notifier_new(&cs->notify[i], c->commit.notify, c->commit.n_notify,
-                                          pl->cfg->source.brokers, pl->cfg->dir, err);
+            const char *conn[2 * 64 + 1];
+            sl_err_t rc = sl_notifier_new(
+                &cs->notify[i], c->commit.notify, c->commit.n_notify, pl->cfg->source.brokers,
+                sl_cfg_connection(pl->cfg, conn, 2 * 64 + 1), pl->cfg->dir, err);
             if (rc) {
                 sl_commit_state_free(cs);
                 return sl_error_prefix(err, "stream %s: commit.notify", c->name);

@@ -207,6 +207,13 @@ typedef struct sl_cfg {
     } limits;
 } sl_cfg;
 
+/* The source's connection properties (security.*, sasl.*, ssl.*,
+ * client.id, client.rack) as a NULL-terminated key, value list into out
+ * (room for cap pointers): every Kafka client of the pipeline (the Kafka
+ * output, notifications, dead letters) connects like the consumer does.
+ * Consumer settings are left out. Returns out. */
+const char **sl_cfg_connection(const sl_cfg *c, const char **out, int cap);
+
 /* Parse a pipeline file. On error *out is NULL and err says file:line:col,
  * key and what is expected. */
 sl_err_t sl_cfg_load(sl_cfg **out, const char *path, sl_error *err) SL_MUST_CHECK;
