@@ -9,6 +9,12 @@ int sl_cmd_run(int argc, char **argv);
 int sl_cmd_dev_kafka(int argc, char **argv);
 int sl_cmd_config_doc(int argc, char **argv);
 int sl_cmd_partitions(int argc, char **argv);
+int sl_cmd_status(int argc, char **argv);
+
+struct sl_manifest;
+/* partitions.c: m's hour partitions (sorted in place) as a table, or as a
+ * JSON array (json), on stdout. */
+void sl_cli_print_partitions(struct sl_manifest *m, int json);
 
 #include <signal.h>
 

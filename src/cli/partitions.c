@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "engine/config.h"
 #include "engine/manifest.h"
+#include "engine/status.h"
 
 static int cmp_part(const void *a, const void *b)
 {
@@ -25,16 +25,36 @@ static int cmp_part(const void *a, const void *b)
     return c ? c : (x->hour > y->hour) - (x->hour < y->hour);
 }
 
-static void fmt_hour(char *out, size_t cap, int64_t ms)
+/* The hour partitions of m (sorted in place by stream and hour): a JSON
+ * array, or a table with a header line. Shared with `sluice status`. */
+void sl_cli_print_partitions(sl_manifest *m, int json)
 {
-    if (ms == INT64_MIN) {
-        snprintf(out, cap, "-");
+    char hs[32];
+    qsort(m->parts, (size_t)m->n_parts, sizeof *m->parts, cmp_part);
+    if (json) {
+        printf("[");
+        for (int32_t i = 0; i < m->n_parts; i++) {
+            const sl_mf_part *p = &m->parts[i];
+            sl_status_fmt_time(hs, sizeof hs, p->hour);
+            printf("%s{\"stream\":\"%s\",\"hour\":\"%s\",\"hour_ms\":%" PRId64
+                   ",\"state\":\"%s\",\"version\":%" PRId64 ",\"rows\":%" PRId64
+                   ",\"files\":%" PRId64 ",\"bytes\":%" PRId64 "}",
+                   i ? "," : "", p->stream, hs, p->hour,
+                   p->state == SL_PART_COMMITTED ? "committed" : "open", p->version, p->rows,
+                   p->files, p->bytes);
+        }
+        printf("]");
         return;
     }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("%-20s %-20s %-9s %7s %12s %6s %14s\n", "STREAM", "HOUR (UTC)", "STATE", "VERSION",
+           "ROWS", "FILES", "BYTES");
+    for (int32_t i = 0; i < m->n_parts; i++) {
+        const sl_mf_part *p = &m->parts[i];
+        sl_status_fmt_time(hs, sizeof hs, p->hour);
+        printf("%-20s %-20s %-9s %7" PRId64 " %12" PRId64 " %6" PRId64 " %14" PRId64 "\n",
+               p->stream, hs, p->state == SL_PART_COMMITTED ? "committed" : "open", p->version,
+               p->rows, p->files, p->bytes);
+    }
 }
 
 int sl_cmd_partitions(int argc, char **argv)
@@ -75,37 +95,19 @@ int sl_cmd_partitions(int argc, char **argv)
         sl_cfg_free(cfg);
         return 1;
     }
-    qsort(m.parts, (size_t)m.n_parts, sizeof *m.parts, cmp_part);
-    char wm[32], hs[32];
-    fmt_hour(wm, sizeof wm, m.watermark);
+    char wm[32];
+    sl_status_fmt_time(wm, sizeof wm, m.watermark);
     if (json) {
         printf("{\"pipeline\":\"%s\",\"checkpoint\":%" PRIu64 ",\"frontier_ms\":%" PRId64
-               ",\"partitions\":[",
+               ",\"partitions\":",
                cfg->pipeline, m.checkpoint, m.watermark == INT64_MIN ? -1 : m.watermark);
-        for (int32_t i = 0; i < m.n_parts; i++) {
-            const sl_mf_part *p = &m.parts[i];
-            fmt_hour(hs, sizeof hs, p->hour);
-            printf("%s{\"stream\":\"%s\",\"hour\":\"%s\",\"hour_ms\":%" PRId64
-                   ",\"state\":\"%s\",\"version\":%" PRId64 ",\"rows\":%" PRId64
-                   ",\"files\":%" PRId64 ",\"bytes\":%" PRId64 "}",
-                   i ? "," : "", p->stream, hs, p->hour,
-                   p->state == SL_PART_COMMITTED ? "committed" : "open", p->version, p->rows,
-                   p->files, p->bytes);
-        }
-        printf("]}\n");
+        sl_cli_print_partitions(&m, 1);
+        printf("}\n");
     } else {
         printf("pipeline %s, checkpoint %" PRIu64 ", inputs at %s (a stream's watermark is this "
                "minus its max_out_of_orderness)\n",
                cfg->pipeline, m.checkpoint, wm);
-        printf("%-20s %-20s %-9s %7s %12s %6s %14s\n", "STREAM", "HOUR (UTC)", "STATE", "VERSION",
-               "ROWS", "FILES", "BYTES");
-        for (int32_t i = 0; i < m.n_parts; i++) {
-            const sl_mf_part *p = &m.parts[i];
-            fmt_hour(hs, sizeof hs, p->hour);
-            printf("%-20s %-20s %-9s %7" PRId64 " %12" PRId64 " %6" PRId64 " %14" PRId64 "\n",
-                   p->stream, hs, p->state == SL_PART_COMMITTED ? "committed" : "open", p->version,
-                   p->rows, p->files, p->bytes);
-        }
+        sl_cli_print_partitions(&m, 0);
     }
     sl_manifest_free(&m);
     sl_cfg_free(cfg);

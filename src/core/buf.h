@@ -34,6 +34,8 @@ typedef struct sl_buf {
 /* Make room for `extra` more bytes beyond len. Slow path of every append. */
 sl_err_t sl_buf_grow(sl_buf *b, size_t extra) SL_MUST_CHECK;
 void sl_buf_free(sl_buf *b);
+/* Append printf-formatted text (no NUL). On failure the buffer is unchanged. */
+sl_err_t sl_buf_printf(sl_buf *b, const char *fmt, ...) SL_PRINTF(2, 3) SL_MUST_CHECK;
 static inline void sl_buf_reset(sl_buf *b)
 {
     b->len = 0;

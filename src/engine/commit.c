@@ -49,7 +49,7 @@
 #include "core/fault.h"
 #include "core/ostream.h"
 #include "engine/notify.h"
-#include "engine/rt_int.h"
+#include "engine/obs.h"
 
 #define HOUR_MS        3600000LL
 #define MAX_HOURS_STEP 10000    /* hours committed per stream per checkpoint, at most */
@@ -438,12 +438,15 @@ sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
         if (rc) *err = c.err;
         for (int32_t j = 0; !rc && j < n; j++) { /* 3. notifications, in order */
             pend *q = &c.q[j];
-            if (rt->notify[q->stream] &&
-                (rc = sl_notifier_send(rt->notify[q->stream], &q->ev, 60000, err)))
-                sl_error_prefix(err, "stream %s, partition %s", q->ev.stream, q->name);
+            if (rt->notify[q->stream]) {
+                rc = sl_notifier_send(rt->notify[q->stream], &q->ev, 60000, err);
+                sl_obs_notified(rt, q->ev.stream, rc == SL_OK);
+                if (rc) sl_error_prefix(err, "stream %s, partition %s", q->ev.stream, q->name);
+            }
             if (!rc) {
                 sl_fault_point("commit.notified");
                 m->parts[q->part].pending = 0;
+                sl_obs_committed(rt, q->ev.stream);
             }
         }
         free(c.q);

@@ -200,6 +200,10 @@ typedef struct sl_cfg {
         int format; /* sl_log_format, default logfmt */
     } log;
     struct {
+        char *listen;     /* http.listen: HOST:PORT, NULL = no endpoint */
+        char *token_file; /* http.token_file: resolved path, NULL = no authorization */
+    } http;
+    struct {
         int max_open_files;     /* default 1024: open writers per worker, LRU rolled */
         int64_t memory;         /* default 256 MiB: buffered bytes per worker before flushing */
         int64_t file_size;      /* default 256 MiB: a part file rolls past this size */

@@ -40,6 +40,7 @@
 #include <strings.h>
 
 #include "engine/config_int.h"
+#include "engine/http.h"
 
 static const sl_ynode *AT(const sl_ynode **at, const char *path)
 {
@@ -338,6 +339,16 @@ static sl_err_t check_root(sl_cfg_pctx *p, const sl_ynode *node, sl_cfg *c, cons
     } else if (AT(at, "dead_letter.topic")) {
         return kerr(p, AT(at, "dead_letter.topic"), 0, 0, "dead_letter", "topic",
                     "applies to kind kafka only; remove it or set kind: kafka");
+    }
+    if (c->http.listen) {
+        char host[256];
+        int port;
+        sl_error e;
+        if (sl_http_parse_listen(c->http.listen, host, sizeof host, &port, &e))
+            return kerr(p, AT(at, "http.listen"), 0, 0, "http", "listen", "%s", e.msg);
+    } else if (AT(at, "http.token_file")) {
+        return kerr(p, AT(at, "http.token_file"), 0, 0, "http", "token_file",
+                    "applies with http.listen only; add listen or remove it");
     }
     for (int i = 0; i < c->n_streams; i++) {
         const sl_cfg_stream *st = &c->streams[i];

@@ -319,6 +319,19 @@ const sl_cfg_key sl_cfg_keys[] = {
      .off = R(log.format),
      .doc = "logfmt (`ts=... level=info pipeline=p msg=\"...\" key=value`) or json (one object "
             "per line, the same keys)."},
+    {.path = "http", .type = SL_CK_MAP,
+     .doc = "The HTTP endpoint of `sluice run` (docs/operations.md): Prometheus metrics at "
+            "`/metrics`, a JSON status at `/status`, a status page at `/`, and `/healthz`. "
+            "Without `http.listen` there is no endpoint."},
+    {.path = "http.listen", .type = SL_CK_STR, .off = R(http.listen),
+     .doc = "Address to listen on: `HOST:PORT`, `[IPV6]:PORT`, or `:PORT` / `PORT` for "
+            "127.0.0.1. Port 0 takes any free port. The address bound is written to "
+            "`STATE_DIR/http.addr` while the pipeline runs (`sluice status` reads it). A "
+            "non-loopback address without `token_file` is allowed, with a warning."},
+    {.path = "http.token_file", .type = SL_CK_PATH, .off = R(http.token_file),
+     .doc = "File holding a bearer token (trailing whitespace stripped). When set, every route "
+            "but `/healthz` needs `Authorization: Bearer TOKEN`, else 401. Read at start; a "
+            "missing or empty file stops the start. Keep it `chmod 600` (a warning otherwise)."},
     {.path = "limits", .type = SL_CK_MAP, .doc = "Resource bounds, per worker."},
     {.path = "limits.max_open_files", .type = SL_CK_INT, .dflt = "1024", .lo = 1, .hi = 65536,
      .off = R(limits.max_open_files),

@@ -88,8 +88,24 @@ static inline void sl_ctr_add(atomic_llong *c, long long n)
                           memory_order_relaxed);
 }
 
-/* A stream's counters for the life of the process, by name (stats.c). */
-enum { SL_ST_IN, SL_ST_OUT, SL_ST_FILTERED, SL_ST_DEAD, SL_ST_LATE, SL_ST_BYTES, SL_ST_N };
+/* A stream's counters for the life of the process, by name (stats.c): the
+ * workers' sl_sctr figures, then those the coordinator adds itself when the
+ * HTTP endpoint runs (obs.c: bytes and files published, hours committed,
+ * notifications sent and failed). */
+enum {
+    SL_ST_IN,
+    SL_ST_OUT,
+    SL_ST_FILTERED,
+    SL_ST_DEAD,
+    SL_ST_LATE,
+    SL_ST_BYTES,
+    SL_ST_BYTES_OUT,
+    SL_ST_FILES,
+    SL_ST_COMMITTED,
+    SL_ST_SENT,
+    SL_ST_FAILED,
+    SL_ST_N
+};
 typedef struct sl_stotal {
     char *stream; /* "": records of no stream */
     long long v[SL_ST_N];
@@ -216,6 +232,7 @@ struct sl_rt {
     long long reloads_applied, reloads_rejected;
     char reload_error[SL_ERRMSG_MAX]; /* the last rejection */
     /* status */
+    struct sl_obs *obs; /* metrics and the HTTP endpoint (obs.h), NULL without http.listen */
     int64_t files_published, rows_published;
     int failed;     /* an error stopped this attempt */
     int final_ckpt; /* the checkpoint being taken is the last before exit */

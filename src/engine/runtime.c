@@ -49,6 +49,7 @@
 
 #include "core/fault.h"
 #include "core/log.h"
+#include "engine/obs.h"
 #include "engine/rt_int.h"
 #include "engine/state.h"
 #include "plugins/kafka/kconf.h"
@@ -112,7 +113,7 @@ static void commit_offsets(sl_rt *rt, int sync)
 }
 
 /* Take checkpoint C = last + 1 (see the top of this file). */
-static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
+static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
 {
     int64_t t0 = sl_rt_mono_ms();
     uint64_t c = rt->mf.checkpoint + 1;
@@ -215,6 +216,7 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
            SL_F_INT("ms", sl_rt_mono_ms() - t0), SL_F_DBL("pause_ms", (double)pause_us / 1000.0),
            SL_F_INT("close_ms", t_closed - t0), SL_F_INT("manifest_ms", t_manifest - t_closed),
            SL_F_INT("publish_ms", t_published - t_manifest));
+    sl_obs_published(rt, &rt->mf, sl_rt_mono_ms() - t0, pause_us);
     sl_manifest_clear_files(&rt->mf);
     /* the checkpoint is complete; now the hours it made ready commit
      * (compaction, _SUCCESS, notifications: commit.c) */
@@ -230,6 +232,13 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
         commit_offsets(rt, rt->final_ckpt); /* the last one waits: the next owner reads them */
 out:
     sl_manifest_free(&m);
+    return rc;
+}
+
+static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
+{
+    sl_err_t rc = checkpoint_take(rt, err);
+    sl_obs_checkpoint(rt, rc);
     return rc;
 }
 
@@ -585,6 +594,7 @@ static sl_err_t attempt(sl_rt *rt, sl_error *err)
         }
         int64_t now = sl_rt_mono_ms();
         sl_log_tick();
+        sl_obs_tick(rt);
         int stop = rt->opts->stop && *rt->opts->stop;
         int idle = rt->opts->stop_when_idle_ms > 0 &&
                    idle_for(rt, sl_rt_wall_ms(), rt->opts->stop_when_idle_ms);
@@ -694,6 +704,7 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     if (rc) return rc;
     memcpy(rt.instance, state.instance, sizeof rt.instance);
     rc = sl_storage_posix(&rt.st, err);
+    if (!rc) rc = sl_obs_start(&rt, err);
     int64_t backoff = 1000;
     if (sl_watch_open(&rt.watch, cfg, err)) {
         SL_LOG(SL_LOG_WARN,
@@ -718,6 +729,7 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
                "again from there)",
                SL_F_STR("error", err->msg), SL_F_INT("retrying_in_s", backoff / 1000),
                SL_F_INT("checkpoint", rt.mf.checkpoint));
+        sl_obs_retrying(&rt, err, backoff);
         for (int64_t t = 0; t < backoff && !(opts->stop && *opts->stop); t += 100) {
             struct timespec ts = {0, 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
@@ -726,6 +738,7 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
         rc = SL_OK;
         if (opts->stop && *opts->stop) break;
     }
+    sl_obs_stop(&rt);
     sl_manifest_free(&rt.mf);
     sl_stats_free(&rt);
     sl_watch_close(&rt.watch);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -92,4 +93,26 @@ void sl_state_close(sl_state *s)
 {
     if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
     s->lock_fd = -1;
+}
+
+int sl_state_running(const char *state_dir, int *pid)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lock", state_dir);
+    *pid = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        flock(fd, LOCK_UN);
+        close(fd);
+        return 0;
+    }
+    char buf[32] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n > 0) {
+        buf[n] = '\0';
+        *pid = atoi(buf);
+    }
+    close(fd);
+    return 1;
 }

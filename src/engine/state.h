@@ -24,5 +24,10 @@ typedef struct sl_state {
 sl_err_t sl_state_open(sl_state *s, const char *state_dir, const char *pipeline,
                        sl_error *err) SL_MUST_CHECK;
 void sl_state_close(sl_state *s);
+/* Whether a process holds STATE/lock (1, with its pid in *pid when the file
+ * says, else 0) or not (0; also when the file does not exist). Probes with
+ * a shared lock released at once, so it changes nothing; a `sluice run`
+ * starting within that instant would find the directory busy. */
+int sl_state_running(const char *state_dir, int *pid);
 
 #endif
