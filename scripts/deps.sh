@@ -2,8 +2,9 @@
 # Install what sluice needs on Debian 12, only what is missing.
 #   scripts/deps.sh build   compiler, CMake and the libraries sluice links
 #   scripts/deps.sh demo    + node and DuckDB (to show what landed)
-#   scripts/deps.sh test    + protoc, python3-protobuf, clang (fuzzing), and
-#                           the npm test readers (DuckDB, hyparquet)
+#   scripts/deps.sh test    + protoc, python3-protobuf, clang (fuzzing), promtool and
+#                           prometheus, chromium, and the npm test tools (DuckDB,
+#                           hyparquet, playwright-core)
 # Runs apt-get only when a package is missing, so it is quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ build_pkgs=(build-essential cmake pkg-config libzstd-dev libsnappy-dev liblz4-de
             protobuf-compiler librdkafka-dev libyaml-dev liblua5.4-dev libcurl4-openssl-dev
             libmicrohttpd-dev)
 test_pkgs=(python3 python3-protobuf clang libclang-rt-14-dev nodejs npm zstd lz4 kcat
-           python3-snappy python3-zstandard python3-lz4 python3-crcmod)
+           python3-snappy python3-zstandard python3-lz4 python3-crcmod prometheus chromium curl)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
@@ -43,8 +44,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$what" != build ]; then
-  if [ ! -d tests/tools/node_modules/@duckdb/node-api ] || [ ! -d tests/tools/node_modules/hyparquet ]; then
-    echo "deps: npm install (tests/tools: @duckdb/node-api, hyparquet)"
+  if [ ! -d tests/tools/node_modules/@duckdb/node-api ] || [ ! -d tests/tools/node_modules/hyparquet ] ||
+     [ ! -d tests/tools/node_modules/playwright-core ]; then
+    echo "deps: npm install (tests/tools: @duckdb/node-api, hyparquet, playwright-core)"
     (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

@@ -79,6 +79,8 @@ sl_err_t sl_http_parse_listen(const char *s, char *host, size_t hcap, int *port,
     if (!*ps || strlen(ps) > 5 || strspn(ps, "0123456789") != strlen(ps)) goto bad;
     *port = atoi(ps);
     if (*port > 65535 || hl >= hcap) goto bad;
+    for (size_t i = 0; i < hl; i++) /* a name, an IPv4 or an IPv6 address (with a %zone) */
+        if (!isalnum((unsigned char)p[i]) && !strchr(".-_:%", p[i])) goto bad;
     if (hl == 0)
         snprintf(host, hcap, "127.0.0.1");
     else {
@@ -98,7 +100,12 @@ sl_err_t sl_http_read_token(const char *path, char **token, int *loose, sl_error
     *token = NULL;
     *loose = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return sl_error_errno(err, errno, "http.token_file %s: cannot open", path);
+    if (fd < 0) {
+        sl_error_errno(err, errno, "http.token_file %s: cannot open", path);
+        err->code = SL_ERR_INVALID; /* a configuration error, whatever errno said */
+        err->retriable = 0;
+        return SL_ERR_INVALID;
+    }
     struct stat st;
     char *buf = malloc(TOKEN_MAX + 1);
     ssize_t n = -1;
@@ -113,6 +120,7 @@ sl_err_t sl_http_read_token(const char *path, char **token, int *loose, sl_error
         free(buf);
         sl_error_errno(err, e, "http.token_file %s: cannot read", path);
         err->code = SL_ERR_INVALID;
+        err->retriable = 0;
         return SL_ERR_INVALID;
     }
     while (n > 0 && isspace((unsigned char)buf[n - 1]))
@@ -326,11 +334,11 @@ sl_err_t sl_http_start(sl_http **out, const char *listen, const char *token, sl_
     /* something to serve from the first request on */
     sl_snap *s0 = calloc(1, sizeof *s0);
     if (s0) sl_http_publish(h, s0);
-    h->d = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0), (uint16_t)port,
-        NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, h, MHD_OPTION_END);
+    h->d =
+        MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0),
+                         (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                         mhd_log, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     freeaddrinfo(ai);
     const union MHD_DaemonInfo *di =
         h->d && s0 ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;

@@ -9,8 +9,10 @@ Each record of the pb-delimited input is parsed by protobuf; it belongs to
 the stream whose LOGID equals its log_id (or to --all NAME). FILTER is a
 Python expression over the message `m` (protobuf's object) that keeps the
 record when true; it is the test's independent statement of the pipeline's
-etl.filter. Prints JSON: {stream: {"rows": N, "partitions": {"dt=D/hour=H": N}}}
-with D/H from event_time_ms in UTC.
+etl.filter. Prints JSON: {stream: {"rows": N, "partitions": {"dt=D/hour=H": N},
+"in": N, "bytes_in": N}} with D/H from event_time_ms in UTC; rows and partitions
+count the records the filter keeps, in and bytes_in (their serialized sizes)
+every record of the stream.
 """
 import argparse, json, os, subprocess, sys, tempfile, datetime
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -53,7 +55,9 @@ while pos < len(data):
         name, filt = routes[m.log_id]
     else:
         continue
-    st = out.setdefault(name, {'rows': 0, 'partitions': {}})
+    st = out.setdefault(name, {'rows': 0, 'partitions': {}, 'in': 0, 'bytes_in': 0})
+    st['in'] += 1
+    st['bytes_in'] += n
     if filt is not None and not eval(filt, {}, {'m': m}):
         continue
     t = datetime.datetime.fromtimestamp(m.event_time_ms // 1000, datetime.timezone.utc)
@@ -61,5 +65,5 @@ while pos < len(data):
     st['rows'] += 1
     st['partitions'][key] = st['partitions'].get(key, 0) + 1
 for name, _ in routes.values():
-    out.setdefault(name, {'rows': 0, 'partitions': {}})
+    out.setdefault(name, {'rows': 0, 'partitions': {}, 'in': 0, 'bytes_in': 0})
 json.dump(out, sys.stdout, sort_keys=True)
