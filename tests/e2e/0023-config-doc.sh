@@ -42,7 +42,7 @@ src, out = sys.argv[1], sys.argv[2]
 orig = yaml.safe_load(open(src))
 norm = yaml.safe_load(open(out))
 base = os.path.dirname(os.path.realpath(src))
-PATHS = {"state_dir", "schemas", "script", "path", "late_path"}
+PATHS = {"state_dir", "schemas", "script", "path", "late_path", "token_file"}
 DURATIONS = {"interval", "max_out_of_orderness", "idle_timeout", "delay"}
 def dur(s):
     n, u = re.fullmatch(r"(\d+)\s*([a-z]*)", str(s)).groups()

@@ -397,7 +397,8 @@ static void test_server(void)
     CHECK(sl_http_start(&h, "127.0.0.1:99999", NULL, &e) == SL_ERR_INVALID);
     CHECK_OK(sl_http_start(&h, "127.0.0.1:0", "tok-123", &e), &e);
     if (!h) return;
-    const char *addr = sl_http_addr(h);
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s", sl_http_addr(h));
     CHECK(!strncmp(addr, "127.0.0.1:", 10) && atoi(addr + 10) > 0);
     sl_http_publish(h, make_snap(0));
     const char *good = "Authorization: Bearer tok-123";
@@ -453,7 +454,9 @@ static void test_server(void)
     CHECK(has(&r.body, "\"state\":\"retrying\""));
     sl_buf_free(&r.body);
     sl_http_stop(h);
-    CHECK(get(addr, "/healthz", NULL, "GET").code == 0); /* nothing listens any more */
+    r = get(addr, "/healthz", NULL, "GET");
+    CHECK_EQ_INT(r.code, 0); /* nothing listens any more */
+    sl_buf_free(&r.body);
 }
 
 int main(void)
