@@ -12,6 +12,13 @@ int sl_cmd_partitions(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
 
 struct sl_manifest;
+struct sl_cfg;
+/* partitions.c: the arguments `PIPELINE.yaml [--json]` of `sluice CMD`:
+ * returns -1 with *json set and the file loaded into *cfg (caller frees);
+ * otherwise the exit status (0 after --help, 2 usage, 1 a bad file), its
+ * message printed. */
+int sl_cli_pipeline_args(int argc, char **argv, const char *cmd, const char *help, int *json,
+                         struct sl_cfg **cfg);
 /* partitions.c: m's hour partitions (sorted in place) as a table, or as a
  * JSON array (json), on stdout. */
 void sl_cli_print_partitions(struct sl_manifest *m, int json);

@@ -57,36 +57,49 @@ void sl_cli_print_partitions(sl_manifest *m, int json)
     }
 }
 
-int sl_cmd_partitions(int argc, char **argv)
+int sl_cli_pipeline_args(int argc, char **argv, const char *cmd, const char *help, int *json,
+                         struct sl_cfg **out)
 {
-    int json = 0;
     const char *file = NULL;
+    *json = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
-            json = 1;
+            *json = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: sluice partitions PIPELINE.yaml [--json]\n"
-                   "  the pipeline's hour partitions and their states (open, committed),\n"
-                   "  versions, rows, files and bytes, from its newest checkpoint manifest\n");
+            printf("usage: sluice %s PIPELINE.yaml [--json]\n%s", cmd, help);
             return 0;
         } else if (!file && argv[i][0] != '-')
             file = argv[i];
         else {
-            fprintf(stderr, "sluice partitions: unexpected argument '%s'\n", argv[i]);
+            fprintf(stderr, "sluice %s: unexpected argument '%s'\n", cmd, argv[i]);
             return 2;
         }
     }
     if (!file) {
-        fprintf(stderr, "usage: sluice partitions PIPELINE.yaml [--json]\n");
+        fprintf(stderr, "usage: sluice %s PIPELINE.yaml [--json]\n", cmd);
         return 2;
     }
     sl_error err;
     sl_error_clear(&err);
-    sl_cfg *cfg = NULL;
-    if (sl_cfg_load(&cfg, file, &err)) {
-        fprintf(stderr, "sluice partitions: %s\n", err.msg);
+    if (sl_cfg_load(out, file, &err)) {
+        fprintf(stderr, "sluice %s: %s\n", cmd, err.msg);
         return 1;
     }
+    return -1;
+}
+
+int sl_cmd_partitions(int argc, char **argv)
+{
+    int json;
+    sl_cfg *cfg = NULL;
+    int rc = sl_cli_pipeline_args(
+        argc, argv, "partitions",
+        "  the pipeline's hour partitions and their states (open, committed),\n"
+        "  versions, rows, files and bytes, from its newest checkpoint manifest\n",
+        &json, &cfg);
+    if (rc >= 0) return rc;
+    sl_error err;
+    sl_error_clear(&err);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/manifests", cfg->state_dir);
     sl_manifest m;

@@ -139,36 +139,18 @@ static int from_manifest(const sl_cfg *cfg, int json, const char *why, int runni
 
 int sl_cmd_status(int argc, char **argv)
 {
-    int json = 0;
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: sluice status PIPELINE.yaml [--json]\n"
-                   "  what the pipeline is doing: from its http endpoint while it runs (state,\n"
-                   "  checkpoints, streams, input partitions and lag), else from its newest\n"
-                   "  checkpoint manifest. Exit 0; 3 when the pipeline is not running.\n");
-            return 0;
-        } else if (!file && argv[i][0] != '-')
-            file = argv[i];
-        else {
-            fprintf(stderr, "sluice status: unexpected argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (!file) {
-        fprintf(stderr, "usage: sluice status PIPELINE.yaml [--json]\n");
-        return 2;
-    }
+    int json;
+    sl_cfg *cfg = NULL;
+    int rc = sl_cli_pipeline_args(
+        argc, argv, "status",
+        "  what the pipeline is doing: from its http endpoint while it runs (state,\n"
+        "  checkpoints, streams, input partitions and lag), else from its newest\n"
+        "  checkpoint manifest. Exit 0; 3 when the pipeline is not running.\n",
+        &json, &cfg);
+    if (rc >= 0) return rc;
     sl_error err;
     sl_error_clear(&err);
-    sl_cfg *cfg = NULL;
-    if (sl_cfg_load(&cfg, file, &err)) {
-        fprintf(stderr, "sluice status: %s\n", err.msg);
-        return 1;
-    }
-    int pid = 0, running = sl_state_running(cfg->state_dir, &pid), rc;
+    int pid = 0, running = sl_state_running(cfg->state_dir, &pid);
     char why[512];
     snprintf(why, sizeof why, "it has no http endpoint (http.listen is not set)");
     long code = 0;

@@ -139,6 +139,23 @@ static int64_t field(const void *base, size_t off)
     return v;
 }
 
+/* The streams' watermarks (Unix s), or `now` minus them (now != 0); a
+ * stream without a watermark yet has no sample. */
+static sl_err_t watermarks(sl_buf *b, const sl_snap *s, const char *name, const char *help,
+                           int64_t now)
+{
+    char v[48];
+    sl_err_t rc = family(b, name, "gauge", help);
+    for (int32_t i = 0; !rc && i < s->n_streams; i++) {
+        const char *lv[] = {"stream", s->streams[i].name};
+        int64_t wm = s->streams[i].watermark_ms;
+        if (wm == INT64_MIN) continue;
+        fmt_d(v, sizeof v, (double)(now ? now - wm : wm) / 1000.0);
+        rc = sample(b, s, name, lv, 1, v);
+    }
+    return rc;
+}
+
 static sl_err_t streams(sl_buf *b, const sl_snap *s)
 {
     sl_err_t rc = SL_OK;
@@ -153,24 +170,13 @@ static sl_err_t streams(sl_buf *b, const sl_snap *s)
         }
     }
     if (!rc)
-        rc = family(b, "sluice_stream_watermark_seconds", "gauge",
-                    "Watermark of the stream: the inputs' event-time frontier minus its "
-                    "max_out_of_orderness (Unix time).");
-    for (int32_t i = 0; !rc && i < s->n_streams; i++) {
-        const char *lv[] = {"stream", s->streams[i].name};
-        if (s->streams[i].watermark_ms == INT64_MIN) continue;
-        fmt_d(v, sizeof v, (double)s->streams[i].watermark_ms / 1000.0);
-        rc = sample(b, s, "sluice_stream_watermark_seconds", lv, 1, v);
-    }
+        rc = watermarks(b, s, "sluice_stream_watermark_seconds",
+                        "Watermark of the stream: the inputs' event-time frontier minus its "
+                        "max_out_of_orderness (Unix time).",
+                        0);
     if (!rc)
-        rc = family(b, "sluice_stream_watermark_lag_seconds", "gauge",
-                    "Wall-clock time minus the stream's watermark.");
-    for (int32_t i = 0; !rc && i < s->n_streams; i++) {
-        const char *lv[] = {"stream", s->streams[i].name};
-        if (s->streams[i].watermark_ms == INT64_MIN) continue;
-        fmt_d(v, sizeof v, (double)(s->time_ms - s->streams[i].watermark_ms) / 1000.0);
-        rc = sample(b, s, "sluice_stream_watermark_lag_seconds", lv, 1, v);
-    }
+        rc = watermarks(b, s, "sluice_stream_watermark_lag_seconds",
+                        "Wall-clock time minus the stream's watermark.", s->time_ms);
     if (!rc)
         rc = family(b, "sluice_notifications_total", "counter",
                     "Partition-commit notifications of the stream, by outcome (sent: every "

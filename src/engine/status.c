@@ -54,6 +54,17 @@ void sl_status_fmt_time(char *out, size_t cap, int64_t ms)
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void sl_status_stream_times(const sl_snap *s, const sl_snap_stream *st, char *wm, char *lag,
+                            char *hour)
+{
+    sl_status_fmt_time(wm, 32, st->watermark_ms);
+    sl_status_fmt_time(hour, 32, st->last_committed_hour_ms);
+    if (st->watermark_ms == INT64_MIN)
+        snprintf(lag, 32, "-");
+    else
+        snprintf(lag, 32, "%.0f", (double)(s->time_ms - st->watermark_ms) / 1000.0);
+}
+
 /* ---- JSON ---- */
 
 static sl_err_t jstr(sl_buf *b, const char *key, const char *v)
@@ -175,12 +186,7 @@ static sl_err_t text_streams(sl_buf *b, const sl_snap *s)
     for (int32_t i = 0; !rc && i < s->n_streams; i++) {
         const sl_snap_stream *st = &s->streams[i];
         char wm[32], lag[32], ch[32];
-        sl_status_fmt_time(wm, sizeof wm, st->watermark_ms);
-        sl_status_fmt_time(ch, sizeof ch, st->last_committed_hour_ms);
-        if (st->watermark_ms == INT64_MIN)
-            snprintf(lag, sizeof lag, "-");
-        else
-            snprintf(lag, sizeof lag, "%.0f", (double)(s->time_ms - st->watermark_ms) / 1000.0);
+        sl_status_stream_times(s, st, wm, lag, ch);
         rc = sl_buf_printf(b,
                            "%-20s %12" PRId64 " %12" PRId64 " %10" PRId64 " %10" PRId64 " %8" PRId64
                            " %-20s %9s %5" PRId64 " %-20s\n",

@@ -107,5 +107,9 @@ sl_err_t sl_status_html(const sl_snap *s, sl_buf *out) SL_MUST_CHECK;
 
 /* UTC time of an epoch-ms value, "2026-12-07T04:25:33Z" ("-" for INT64_MIN). */
 void sl_status_fmt_time(char *out, size_t cap, int64_t ms);
+/* A stream's watermark, watermark lag (whole seconds) and last committed
+ * hour as text for a table ("-" where not known); each buffer 32 bytes. */
+void sl_status_stream_times(const sl_snap *s, const sl_snap_stream *st, char *wm, char *lag,
+                            char *hour);
 
 #endif

@@ -115,17 +115,12 @@ static sl_err_t streams(sl_buf *b, const sl_snap *s)
     sl_err_t rc = sl_buf_printf(
         b, "<h2>Streams</h2>\n<table id=streams><tr><th>stream</th><th>records in</th>"
            "<th>out</th><th>filtered</th><th>dead-lettered</th><th>late</th>"
-           "<th>watermark (UTC)</th><th>watermark lag</th><th>open hours</th>"
+           "<th>watermark (UTC)</th><th>watermark lag (s)</th><th>open hours</th>"
            "<th>last committed hour (UTC)</th></tr>\n");
     for (int32_t i = 0; !rc && i < s->n_streams; i++) {
         const sl_snap_stream *st = &s->streams[i];
         char wm[32], lag[32], ch[32];
-        sl_status_fmt_time(wm, sizeof wm, st->watermark_ms);
-        sl_status_fmt_time(ch, sizeof ch, st->last_committed_hour_ms);
-        if (st->watermark_ms == INT64_MIN)
-            snprintf(lag, sizeof lag, "-");
-        else
-            snprintf(lag, sizeof lag, "%.0f s", (double)(s->time_ms - st->watermark_ms) / 1000.0);
+        sl_status_stream_times(s, st, wm, lag, ch);
         rc = sl_buf_append(b, "<tr>", 4);
         if (!rc) rc = td(b, NULL, st->name);
         if (!rc) rc = td_i(b, st->in, INT64_MIN);
