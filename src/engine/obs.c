@@ -248,12 +248,10 @@ static int streams(sl_rt *rt, sl_snap *s)
                                ? INT64_MIN
                                : rt->mf.watermark - cs->wm.max_out_of_orderness_ms;
         st->last_committed_hour_ms = INT64_MIN;
-        s->records_in += st->in;
-        s->dead += st->dead;
     }
-    sl_stats_stream(rt, pl->n_streams, v); /* records of no stream */
-    s->records_in += v[SL_ST_IN];
-    s->dead += v[SL_ST_DEAD];
+    sl_stats_total(rt, v); /* every stream ever, removed ones too, and records of none */
+    s->records_in = v[SL_ST_IN];
+    s->dead = v[SL_ST_DEAD];
     s->unrouted = rt->unrouted;
     for (int32_t w = 0; rt->w && w < rt->nw; w++)
         s->unrouted += atomic_load_explicit(&rt->w[w].n_unrouted, memory_order_relaxed);
