@@ -31,7 +31,8 @@
  * workers, whether a Kafka producer exists. Those are applied by ending the
  * attempt with a final checkpoint and starting the next one with the new
  * configuration in the same process (the consumer leaves and rejoins the
- * group); see runtime.c.
+ * group); see runtime.c. http.listen and http.token_file are rejected too:
+ * the endpoint and its token are set up once per process (obs.c).
  *
  * Each applied or rejected reload appends a JSON line to
  * STATE/reloads.jsonl: time, generation, checkpoint, what changed, and the
@@ -265,6 +266,16 @@ sl_err_t sl_reload_prepare(sl_rt *rt, sl_reload *r, sl_error *err)
                           old->file);
         goto fail;
     }
+    const char *hn[] = {r->cfg->http.listen, r->cfg->http.token_file},
+               *ho[] = {old->http.listen, old->http.token_file};
+    for (int i = 0; i < 2; i++)
+        if (hn[i] && ho[i] ? strcmp(hn[i], ho[i]) != 0 : hn[i] != ho[i]) {
+            rc = sl_error_set(err, SL_ERR_INVALID,
+                              "%s: http.listen and http.token_file cannot change while the "
+                              "pipeline runs; restart it to use other ones",
+                              old->file);
+            goto fail;
+        }
     if (!(r->pl = calloc(1, sizeof *r->pl))) {
         rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
         goto fail;

@@ -28,7 +28,8 @@
 #     200 again and the new records are counted;
 #   - a hot reload (SIGHUP) removing a stream and adding one: the other
 #     streams' counters go on from where they were, the removed stream's
-#     series are gone, the added one starts at 0;
+#     series are gone, the added one starts at 0; a reload changing
+#     http.listen is rejected and the endpoint stays;
 #   - the secret appears in no response and no log line.
 # After SIGTERM: exit 0, http.addr removed, `sluice status` exits 3 and shows
 # the newest manifest's checkpoint. Every process started here is stopped on
@@ -311,6 +312,14 @@ promtool check metrics < "$T/metrics4.txt" || fail "promtool rejects /metrics af
 grep -q 'stream="ads.v2"' "$T/metrics4.txt" && fail "/metrics still has the removed stream"
 grep -q '^sluice_stream_records_in_total{pipeline="e2e51",stream="extra"} 0$' "$T/metrics4.txt" ||
   fail "/metrics has no zero series for the added stream"
+# a reload that changes http.listen is rejected; the endpoint stays
+cp "$T/p.yaml" "$T/p.yaml.ok"
+sed 's/listen: "127.0.0.1:0"/listen: "127.0.0.1:1"/' "$T/p.yaml.ok" > "$T/p.yaml.new" && mv "$T/p.yaml.new" "$T/p.yaml"
+kill -HUP $RUN_PID
+for _ in $(seq 100); do grep -q '"result":"rejected"' "$T/state/reloads.jsonl" && break; sleep 0.1; done
+grep '"result":"rejected"' "$T/state/reloads.jsonl" | grep -q 'http.listen' || fail "a reload changing http.listen was not rejected"
+[ "$(code -H "$TOK" "http://$A/status")" = 200 ] || fail "the endpoint stopped answering after a rejected reload"
+mv "$T/p.yaml.ok" "$T/p.yaml"
 
 # 7. no secret anywhere
 curl -sf -H "$TOK" "http://$A/" > "$T/page.html"
