@@ -394,6 +394,7 @@ sl_err_t sl_obs_start(sl_rt *rt, sl_error *err)
 fail:
     if (o) {
         sl_http_stop(o->http);
+        free(o->slot);
         free(o->addr_path);
         free(o->config);
         free(o);
