@@ -2,7 +2,8 @@
 # 0042 run-commit-crash: kill -9 inside the partition commit - inside the
 # compaction (outputs written, journal written, between publishes, inputs
 # removed), after a _SUCCESS is written, after a notification went out,
-# after the manifest - and at a random moment; restart; run to idle. Then, as in 0041
+# after the manifest - and at a random moment; restart; run to idle. Each
+# round first produces two more hours of events. Then, as in 0041
 # (tests/tools/commit_check.py): every row is in the lake exactly once and
 # counted right in its _SUCCESS, every committed partition is announced at
 # least once and only with its own id (duplicates carry the same id: v1),
@@ -22,6 +23,11 @@ points=(commit.success_written:3 compact.journal_written:2 compact.published_one
         ckpt.manifest_written:1)
 for ((i = 0; i < ${#points[@]}; i++)); do
   p=${points[$i]}
+  # every round brings two more hours (the earlier ones are ready then), so
+  # each fault point has commits to happen in, however far the last round got
+  [ $i -gt 0 ] && "$SLUICE" gen --count 2400 --streams 3 --seed $((40 + i)) \
+    --start-ms $((START + (2 * i + 2) * 3600000)) --span-s 7200 --disorder-s 0 \
+    --brokers "$BROKERS" --topic events --quiet
   (cd "$T" && SL_FAULT="$p" exec "$SLUICE" run p.yaml) 2> "$T/crash$i.log" &
   pid=$!
   for ((k = 0; k < 300; k++)); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
