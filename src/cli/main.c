@@ -23,6 +23,7 @@ static const struct {
     {"dev-kafka", sl_cmd_dev_kafka, "local Kafka-protocol cluster for development and tests"},
     {"config-doc", sl_cmd_config_doc, "the pipeline file reference; --check FILE validates one"},
     {"partitions", sl_cmd_partitions, "a pipeline's hour partitions and their commit states"},
+    {"audit", sl_cmd_audit, "reconcile each committed hour's audit counts with the lake"},
 };
 
 static void usage(FILE *f)
