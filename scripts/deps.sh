@@ -12,7 +12,7 @@ what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev
             protobuf-compiler librdkafka-dev libyaml-dev liblua5.4-dev libcurl4-openssl-dev)
 test_pkgs=(python3 python3-protobuf clang libclang-rt-14-dev nodejs npm zstd lz4 kcat
-           python3-snappy python3-zstandard python3-lz4 python3-crcmod)
+           python3-snappy python3-zstandard python3-lz4 python3-crcmod python3-confluent-kafka)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -509,9 +509,10 @@ static sl_err_t audit_log(sl_rt *rt, sl_manifest *m, sl_error *err)
         rc = sl_error_set(err, rc, "audit log: a partition's hour cannot be written");
     if (!rc && (rc = sl_audit_log_append(rt->cfg->audit.path, sl_rt_wall_ms(), b.p, b.len, err)))
         err->retriable = 1;
+    size_t wrote = b.len;
     sl_buf_free(&b);
     if (rc) return rc;
-    sl_fault_point("commit.audit_logged");
+    if (wrote) sl_fault_point("commit.audit_logged");
     for (int32_t i = 0; i < m->n_parts; i++)
         m->parts[i].audit_pending = 0;
     for (int32_t i = 0; i < m->n_deltas; i++)
