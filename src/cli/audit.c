@@ -102,6 +102,13 @@ static void put_json_str(const char *s)
     sl_buf_free(&b);
 }
 
+/* ,"ok":...,"problem":... of a JSON entry ("" why: ok). */
+static void put_verdict(const char *why)
+{
+    printf(",\"ok\":%s,\"problem\":", why[0] ? "false" : "true");
+    put_json_str(why[0] ? why : NULL);
+}
+
 typedef struct tally {
     int64_t checked, differ, unreconcilable, pipeline_hours, pipeline_differ;
     int json_first;
@@ -177,8 +184,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
             printf(",\"dead_letter_rows\":%" PRId64, dead_found);
         else
             printf(",\"dead_letter_rows\":null");
-        printf(",\"ok\":%s,\"problem\":", why[0] ? "false" : "true");
-        put_json_str(why[0] ? why : NULL);
+        put_verdict(why);
         printf(",\"note\":");
         put_json_str(note[0] ? note : NULL);
         printf("}");
@@ -215,8 +221,7 @@ static void check_pipeline(audit_run *a, int64_t hour, int64_t read, int64_t dea
             printf("%" PRId64, found_n);
         else
             printf("null");
-        printf(",\"ok\":%s,\"problem\":", why[0] ? "false" : "true");
-        put_json_str(why[0] ? why : NULL);
+        put_verdict(why);
         printf("}");
     } else if (why[0])
         printf("DIFF (no stream) %s: %s\n", name, why);
