@@ -149,6 +149,8 @@ collect() {
   (cd "$TOOLS" && node duckq.mjs --json "$q") > "$T/duck_lake.json"
   (cd "$TOOLS" && node duckq.mjs --json "SELECT stream, epoch_ms(hour), k.d, k.h, base64(raw) FROM (SELECT *, regexp_extract(filename, 'dt=([^/]+)/hour=([0-9]+)/[^/]*\$', ['d', 'h']) AS k FROM read_parquet('$T/lake/_dead_letter/*/*/*.parquet', filename=true, hive_partitioning=false))") > "$T/duck_dead.json"
 }
+left=$(find "$T/lake" -name '.sluice+*' | wc -l)
+[ "$left" = 0 ] || fail "$left in-progress files left (the sweep walks the dead letters' hour directories too)"
 collect
 /usr/bin/python3 "$TOOLS/audit_check.py" "$T" e2e52
 cp "$T/events.raw" "$T/events1.raw"; cp "$T/clicks.raw" "$T/clicks1.raw"
