@@ -16,5 +16,8 @@ int sl_cmd_audit(int argc, char **argv);
 /* Set by SIGINT/SIGTERM once sl_cli_trap_signals ran (signals.c). */
 extern volatile sig_atomic_t sl_cli_stop;
 void sl_cli_trap_signals(void);
+/* SIGHUP sets sl_cli_reload (sluice run: reload the pipeline file). */
+extern volatile sig_atomic_t sl_cli_reload;
+void sl_cli_trap_reload(void);
 
 #endif

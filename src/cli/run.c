@@ -76,7 +76,9 @@ int sl_cmd_run(int argc, char **argv)
         return 1;
     }
     sl_cli_trap_signals();
+    sl_cli_trap_reload();
     ro.stop = &sl_cli_stop;
+    ro.reload = &sl_cli_reload;
     sl_err_t rc = sl_runtime_run(cfg, &pl, &ro, &err);
     if (rc) SL_LOG(SL_LOG_ERROR, "sluice run stopped by an error", SL_F_STR("error", err.msg));
     sl_pipeline_free(&pl);

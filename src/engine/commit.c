@@ -71,37 +71,84 @@
 #define MAX_HOURS_STEP 10000    /* hours committed per stream per checkpoint, at most */
 #define KEEP_HOURS     (24 * 7) /* committed partitions listed in the manifest for a week */
 
-sl_err_t sl_commit_start(sl_rt *rt, sl_error *err)
+/* The first hour a stream added to a running pipeline (a hot reload, or a
+ * restart with a new stream) can still commit: the hour its watermark has
+ * not passed yet. Without it the new stream would commit an empty hour for
+ * every hour since the pipeline's first one. INT64_MIN while the pipeline
+ * has no watermark (the stream starts with the others). */
+static int64_t first_open_hour(const sl_manifest *mf, const sl_cfg_stream *cs)
 {
-    const sl_pipeline *pl = rt->pl;
-    rt->through = calloc((size_t)pl->n_streams + 1, sizeof *rt->through);
-    rt->notify = calloc((size_t)pl->n_streams + 1, sizeof *rt->notify);
-    if (!rt->through || !rt->notify) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    rt->idle_ms = 0;
+    if (mf->watermark == INT64_MIN) return INT64_MIN;
+    int64_t t = mf->watermark - cs->wm.max_out_of_orderness_ms - cs->commit.delay_ms;
+    return t >= 0 ? t / HOUR_MS * HOUR_MS : -((-t + HOUR_MS - 1) / HOUR_MS) * HOUR_MS;
+}
+
+sl_err_t sl_commit_prepare(const sl_rt *rt, const sl_pipeline *pl, sl_commit_state *cs,
+                           sl_error *err)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->n = pl->n_streams;
+    cs->through = calloc((size_t)pl->n_streams + 1, sizeof *cs->through);
+    cs->notify = calloc((size_t)pl->n_streams + 1, sizeof *cs->notify);
+    if (!cs->through || !cs->notify) {
+        sl_commit_state_free(cs);
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    }
     for (int32_t i = 0; i < pl->n_streams; i++) {
-        const sl_cfg_stream *cs = &rt->cfg->streams[i];
-        if (cs->wm.idle_timeout_ms > rt->idle_ms) rt->idle_ms = cs->wm.idle_timeout_ms;
+        const sl_cfg_stream *c = pl->streams[i].cfg;
+        if (c->wm.idle_timeout_ms > cs->idle_ms) cs->idle_ms = c->wm.idle_timeout_ms;
         const sl_mf_stream *t = NULL;
         for (int32_t k = 0; k < rt->mf.n_streams; k++)
-            if (!strcmp(rt->mf.streams[k].stream, cs->name)) t = &rt->mf.streams[k];
-        atomic_init(&rt->through[i], t ? t->through : INT64_MIN);
-        if (cs->commit.n_notify) {
-            sl_err_t rc = sl_notifier_new(&rt->notify[i], cs->commit.notify, cs->commit.n_notify,
-                                          rt->cfg->source.brokers, rt->cfg->dir, err);
-            if (rc) return sl_error_prefix(err, "stream %s: commit.notify", cs->name);
+            if (!strcmp(rt->mf.streams[k].stream, c->name)) t = &rt->mf.streams[k];
+        atomic_init(&cs->through[i], t ? t->through : first_open_hour(&rt->mf, c));
+        if (c->commit.n_notify) {
+            const char *conn[2 * 64 + 1];
+            sl_err_t rc = sl_notifier_new(
+                &cs->notify[i], c->commit.notify, c->commit.n_notify, pl->cfg->source.brokers,
+                sl_cfg_connection(pl->cfg, conn, 2 * 64 + 1), pl->cfg->dir, err);
+            if (rc) {
+                sl_commit_state_free(cs);
+                return sl_error_prefix(err, "stream %s: commit.notify", c->name);
+            }
         }
     }
     return SL_OK;
 }
 
+void sl_commit_state_free(sl_commit_state *cs)
+{
+    for (int32_t i = 0; cs->notify && i < cs->n; i++)
+        sl_notifier_free(cs->notify[i]);
+    free(cs->notify);
+    free(cs->through);
+    memset(cs, 0, sizeof *cs);
+}
+
+void sl_commit_install(sl_rt *rt, sl_commit_state *cs)
+{
+    sl_commit_stop(rt);
+    rt->through = cs->through;
+    rt->notify = cs->notify;
+    rt->n_notify = cs->n;
+    rt->idle_ms = cs->idle_ms;
+    memset(cs, 0, sizeof *cs);
+}
+
+sl_err_t sl_commit_start(sl_rt *rt, sl_error *err)
+{
+    sl_commit_state cs;
+    sl_err_t rc = sl_commit_prepare(rt, rt->pl, &cs, err);
+    if (!rc) sl_commit_install(rt, &cs);
+    return rc;
+}
+
 void sl_commit_stop(sl_rt *rt)
 {
-    for (int32_t i = 0; rt->notify && i < rt->pl->n_streams; i++)
-        sl_notifier_free(rt->notify[i]);
-    free(rt->notify);
-    free(rt->through);
-    rt->notify = NULL;
+    sl_commit_state cs = {rt->through, rt->notify, rt->n_notify, rt->idle_ms};
+    sl_commit_state_free(&cs);
     rt->through = NULL;
+    rt->notify = NULL;
+    rt->n_notify = 0;
 }
 
 static int32_t stream_index(const sl_rt *rt, const char *name)
@@ -270,6 +317,17 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
         if (m->first_hour == INT64_MIN || f->hour < m->first_hour) m->first_hour = f->hour;
     }
     if ((rc = merge_counts(rt, m))) return sl_error_set(err, rc, "out of memory");
+    /* streams a hot reload removes: no record will come for them any more,
+     * so their open hours commit now (reload.c) */
+    for (int32_t i = 0; rt->reload && i < m->n_parts; i++) {
+        sl_mf_part *p = &m->parts[i];
+        if (p->state == SL_PART_OPEN && stream_index(rt, p->stream) >= 0 &&
+            sl_reload_removes(rt, p->stream)) {
+            p->state = SL_PART_COMMITTED;
+            p->version++;
+            p->pending = 1;
+        }
+    }
     m->watermark = watermark(rt, now_ms);
     if (m->watermark == INT64_MIN || m->first_hour == INT64_MIN) return SL_OK;
     /* ready hours, every stream, empty ones too */
@@ -278,6 +336,8 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
         if (rt->pl->streams[s].out_files < 0) continue; /* partitions are files */
         sl_mf_stream *t = sl_manifest_stream(m, cs->name);
         if (!t) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        if (t->through == INT64_MIN) /* a stream added to a running pipeline */
+            t->through = atomic_load(&rt->through[s]);
         int64_t h = t->through == INT64_MIN ? m->first_hour : t->through;
         int64_t wm = m->watermark - cs->wm.max_out_of_orderness_ms; /* S's watermark */
         for (int n = 0; n < MAX_HOURS_STEP && h + HOUR_MS + cs->commit.delay_ms <= wm;

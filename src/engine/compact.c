@@ -119,29 +119,48 @@ static sl_err_t finish_journal(sl_rt *rt, const char *dir, const char *journal, 
     return rc;
 }
 
-/* Read every input and write outputs of about `target` bytes. */
-static sl_err_t rewrite(sl_rt *rt, const sl_stream *st, const char *dir, const names *in,
-                        int64_t target, const char *tmp_prefix, names *outs, sl_error *err)
+/* The schema fingerprint of each input (a footer read each). */
+static sl_err_t fingerprints(const char *dir, const names *in, uint64_t *fp, sl_error *err)
+{
+    char path[8300];
+    for (int32_t i = 0; i < in->n; i++) {
+        sl_pq_reader r = {0};
+        snprintf(path, sizeof path, "%s/%s", dir, in->v[i]);
+        sl_err_t rc = sl_pq_reader_open_file(&r, path, err);
+        if (rc) return rc;
+        fp[i] = sl_schema_fingerprint(&r.schema);
+        sl_pq_reader_close(&r);
+    }
+    return SL_OK;
+}
+
+/* Read the inputs in[from..to) (one schema) and write outputs of about
+ * `target` bytes with that schema, named after outs' count so far. */
+static sl_err_t rewrite_group(sl_rt *rt, const sl_stream *st, const char *dir, const names *in,
+                              int32_t from, int32_t to, int64_t target, const char *tmp_prefix,
+                              names *outs, sl_error *err)
 {
     sl_batch b = {0};
+    sl_schema own = {0}; /* an earlier schema of the stream: the files' own */
+    const sl_schema *schema = NULL;
     sl_pq_writer *pw = NULL;
     sl_ostream *os = NULL;
     sl_err_t rc = SL_OK;
     int64_t rows_in = 0, rows_out = 0;
     char path[8300];
-    if (sl_batch_init(&b, &st->out_schema)) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    uint64_t fp = sl_schema_fingerprint(&st->out_schema);
-    for (int32_t i = 0; !rc && i < in->n; i++) {
+    for (int32_t i = from; !rc && i < to; i++) {
         sl_pq_reader r = {0};
         snprintf(path, sizeof path, "%s/%s", dir, in->v[i]);
         if ((rc = sl_pq_reader_open_file(&r, path, err))) break;
-        if (sl_schema_fingerprint(&r.schema) != fp) {
-            sl_pq_reader_close(&r);
-            rc = sl_error_set(err, SL_ERR_SCHEMA,
-                              "%s: its schema is not the stream's current one (the pipeline "
-                              "changed); not compacted",
-                              path);
-            break;
+        if (!schema) {
+            if (sl_schema_fingerprint(&r.schema) == sl_schema_fingerprint(&st->out_schema))
+                schema = &st->out_schema;
+            else if ((rc = sl_schema_copy(&own, &r.schema)))
+                sl_error_set(err, rc, "out of memory");
+            else
+                schema = &own;
+            if (!rc && sl_batch_init(&b, schema))
+                rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
         }
         for (int32_t g = 0; !rc && g < r.meta.n_row_groups; g++) {
             sl_batch_reset(&b);
@@ -159,14 +178,14 @@ static sl_err_t rewrite(sl_rt *rt, const sl_stream *st, const char *dir, const n
                 o.codec = st->codec;
                 o.row_group_bytes = (size_t)rt->cfg->limits.row_group_size;
                 if ((rc = rt->st->vt->create(rt->st, path, &os, err)) ||
-                    (rc = sl_pq_writer_open(&pw, &st->out_schema, os, &o, err)))
+                    (rc = sl_pq_writer_open(&pw, schema, os, &o, err)))
                     break;
             }
             if ((rc = sl_pq_writer_write(pw, &b, err))) break;
             rows_out += (int64_t)b.nrows;
             sl_pq_writer_stats ps;
             sl_pq_writer_get_stats(pw, &ps);
-            int last = i == in->n - 1 && g == r.meta.n_row_groups - 1;
+            int last = i == to - 1 && g == r.meta.n_row_groups - 1;
             if (last || (int64_t)(ps.bytes_written + ps.buffered_bytes) >= target) {
                 if ((rc = sl_pq_writer_close(pw, err)) || (rc = sl_ostream_sync(os, err)) ||
                     (rc = sl_ostream_close(os, err)))
@@ -186,9 +205,42 @@ static sl_err_t rewrite(sl_rt *rt, const sl_stream *st, const char *dir, const n
     sl_pq_writer_free(pw);
     sl_ostream_destroy(os);
     sl_batch_free(&b);
+    sl_schema_free(&own);
     if (!rc && rows_in != rows_out)
         rc = sl_error_set(err, SL_ERR_CORRUPT,
                           "compaction read %" PRId64 " rows but wrote %" PRId64, rows_in, rows_out);
+    return rc;
+}
+
+/* Read every input and write outputs of about `target` bytes. Files of one
+ * schema are merged with each other only: an hour that spans a hot reload
+ * which changed the stream's schema (new fields) keeps one set of files per
+ * schema, each readable on its own, and readers that union by name (DuckDB's
+ * union_by_name, Spark's mergeSchema) see the new columns null in old rows. */
+static sl_err_t rewrite(sl_rt *rt, const sl_stream *st, const char *dir, names *in, int64_t target,
+                        const char *tmp_prefix, names *outs, sl_error *err)
+{
+    uint64_t *fp = calloc((size_t)in->n + 1, sizeof *fp);
+    if (!fp) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    sl_err_t rc = fingerprints(dir, in, fp, err);
+    /* group by schema, keeping the name order inside a group (stable) */
+    for (int32_t i = 1; !rc && i < in->n; i++)
+        for (int32_t k = i; k > 0 && fp[k - 1] > fp[k]; k--) {
+            uint64_t f = fp[k];
+            fp[k] = fp[k - 1];
+            fp[k - 1] = f;
+            char *t = in->v[k];
+            in->v[k] = in->v[k - 1];
+            in->v[k - 1] = t;
+        }
+    for (int32_t a = 0; !rc && a < in->n;) {
+        int32_t b = a + 1;
+        while (b < in->n && fp[b] == fp[a])
+            b++;
+        rc = rewrite_group(rt, st, dir, in, a, b, target, tmp_prefix, outs, err);
+        a = b;
+    }
+    free(fp);
     return rc;
 }
 

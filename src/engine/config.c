@@ -641,3 +641,18 @@ out:
     free(abs);
     return rc;
 }
+
+const char **sl_cfg_connection(const sl_cfg *c, const char **out, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < c->source.n_properties && n + 2 < cap; i++) {
+        const char *k = c->source.properties[i].key;
+        if (strncmp(k, "security.", 9) && strncmp(k, "sasl.", 5) && strncmp(k, "ssl.", 4) &&
+            strcmp(k, "client.id") && strcmp(k, "client.rack"))
+            continue;
+        out[n++] = k;
+        out[n++] = c->source.properties[i].value;
+    }
+    out[n] = NULL;
+    return out;
+}

@@ -198,6 +198,9 @@ typedef struct sl_cfg {
         char *path;  /* audit.path: the audit log's directory, default <state_dir>/audit */
     } audit;
     struct {
+        int watch; /* reload.watch: reload when the files change (default false) */
+    } reload;
+    struct {
         int level;  /* sl_log_level (core/log.h), default info */
         int format; /* sl_log_format, default logfmt */
     } log;
@@ -208,6 +211,13 @@ typedef struct sl_cfg {
         int64_t row_group_size; /* default 128 MiB */
     } limits;
 } sl_cfg;
+
+/* The source's connection properties (security.*, sasl.*, ssl.*,
+ * client.id, client.rack) as a NULL-terminated key, value list into out
+ * (room for cap pointers): every Kafka client of the pipeline (the Kafka
+ * output, notifications, dead letters) connects like the consumer does.
+ * Consumer settings are left out. Returns out. */
+const char **sl_cfg_connection(const sl_cfg *c, const char **out, int cap);
 
 /* Parse a pipeline file. On error *out is NULL and err says file:line:col,
  * key and what is expected. */

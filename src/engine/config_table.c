@@ -315,6 +315,21 @@ const sl_cfg_key sl_cfg_keys[] = {
      .dflt = "`<state_dir>/audit`", .off = R(audit.path),
      .doc = "Directory of the audit log: JSON lines, one file per UTC day of writing "
             "(`audit-YYYY-MM-DD.jsonl`)."},
+    {.path = "reload", .type = SL_CK_MAP,
+     .doc = "Hot reload: `sluice run` applies a changed pipeline file, schema or Lua script "
+            "without a restart, on SIGHUP or (with `watch`) when the files change. The change "
+            "takes effect at one checkpoint boundary: records before it are handled by the old "
+            "configuration, records after it by the new. A file that does not load or compile is "
+            "rejected with its error, and the running configuration stays in force. Streams can "
+            "be added, removed (their open hours are committed at the boundary) or changed; a "
+            "new schema version adds its new fields as columns of new files. `pipeline` and "
+            "`state_dir` cannot change; a change of `source`, `workers` or of whether a Kafka "
+            "output exists restarts the Kafka clients inside the process (a consumer-group "
+            "rebalance). Every reload is recorded in `STATE/reloads.jsonl`."},
+    {.path = "reload.watch", .type = SL_CK_BOOL, .dflt = "false", .off = R(reload.watch),
+     .doc = "Watch the pipeline file, the schema files (and other .proto files beside them) and "
+            "the Lua scripts, and reload when their content changes (inotify on their "
+            "directories; a change is applied once the files have been quiet for 300 ms)."},
     {.path = "log", .type = SL_CK_MAP,
      .doc = "The log of `sluice run`: one line per event on stderr, structured, with the pipeline "
             "name on every line. Repeated warnings and errors are limited to 5 lines per message "

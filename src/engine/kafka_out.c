@@ -71,20 +71,9 @@ sl_err_t sl_kx_start(sl_rt *rt, sl_error *err)
     if (!rt->pl->has_kafka_out) return SL_OK;
     char txid[300];
     snprintf(txid, sizeof txid, "sluice-%s", rt->cfg->pipeline);
-    /* the connection settings of the source (security, SASL, SSL) apply to
-     * the producer too; consumer settings do not */
     const char *props[2 * 64 + 1];
-    int np = 0;
-    for (int i = 0; i < rt->cfg->source.n_properties && np < 2 * 64; i++) {
-        const char *k = rt->cfg->source.properties[i].key;
-        if (strncmp(k, "security.", 9) && strncmp(k, "sasl.", 5) && strncmp(k, "ssl.", 4) &&
-            strcmp(k, "client.id") && strcmp(k, "client.rack"))
-            continue;
-        props[np++] = k;
-        props[np++] = rt->cfg->source.properties[i].value;
-    }
-    props[np] = NULL;
-    sl_err_t rc = sl_kout_open(&rt->kout, rt->cfg->source.brokers, txid, props, err);
+    sl_err_t rc = sl_kout_open(&rt->kout, rt->cfg->source.brokers, txid,
+                               sl_cfg_connection(rt->cfg, props, 2 * 64 + 1), err);
     if (!rc) rc = sl_kout_init(rt->kout, 60000, err);
     if (!rc) rc = begin(rt, rt->mf.checkpoint + 1, err);
     if (rc) {

@@ -220,7 +220,8 @@ static void sl_ntf_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
 }
 
-static sl_err_t sl_ntf_producer(sl_notifier *n, const char *brokers, sl_error *err)
+static sl_err_t sl_ntf_producer(sl_notifier *n, const char *brokers, const char *const *conn,
+                                sl_error *err)
 {
     static const char *const props[] = {
         "enable.idempotence", "true",          "acks", "all", "linger.ms", "0",
@@ -232,7 +233,8 @@ static sl_err_t sl_ntf_producer(sl_notifier *n, const char *brokers, sl_error *e
     sl_kconf_logging(c);
     rd_kafka_conf_set_dr_msg_cb(c, sl_ntf_dr);
     rd_kafka_conf_set_opaque(c, n);
-    rc = sl_kconf_set_props(c, props, err);
+    rc = sl_kconf_set_props(c, conn, err);
+    if (!rc) rc = sl_kconf_set_props(c, props, err);
     if (!rc) rc = sl_kconf_set(c, "bootstrap.servers", brokers, err);
     if (rc) {
         sl_error_prefix(err, "notify: kafka producer");
@@ -594,7 +596,7 @@ done:
 /* ---- notifier ------------------------------------------------------------- */
 
 sl_err_t sl_notifier_new(sl_notifier **out, const sl_cfg_notify *cfg, int cnt, const char *brokers,
-                         const char *cwd, sl_error *err)
+                         const char *const *conn, const char *cwd, sl_error *err)
 {
     sl_err_t rc = SL_ERR_INVALID;
     sl_notifier *n = NULL;
@@ -646,7 +648,7 @@ sl_err_t sl_notifier_new(sl_notifier **out, const sl_cfg_notify *cfg, int cnt, c
             goto fail;
         }
     }
-    if (kafka && (rc = sl_ntf_producer(n, brokers, err))) goto fail;
+    if (kafka && (rc = sl_ntf_producer(n, brokers, conn, err))) goto fail;
     *out = n;
     return SL_OK;
 nomem:

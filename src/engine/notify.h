@@ -53,13 +53,15 @@ int sl_notify_rfc3339(int64_t ms, char *out, size_t size);
 
 typedef struct sl_notifier sl_notifier;
 
-/* brokers: for kafka targets; cwd: where commands run (the pipeline file's
- * directory; NULL = the current directory). Checks every target (a kafka
+/* brokers: for kafka targets, with conn: the connection's librdkafka
+ * properties (security, SASL, SSL; a NULL-terminated key, value list, may
+ * be NULL); cwd: where commands run (the pipeline file's directory; NULL =
+ * the current directory). Checks every target (a kafka
  * target needs a topic and brokers, a webhook an http(s) URL, a command a
  * non-empty run) and names the bad one by its list index and config line.
  * On error *out is NULL. n == 0 gives a notifier that delivers nothing. */
 sl_err_t sl_notifier_new(sl_notifier **out, const sl_cfg_notify *t, int n, const char *brokers,
-                         const char *cwd, sl_error *err) SL_MUST_CHECK;
+                         const char *const *conn, const char *cwd, sl_error *err) SL_MUST_CHECK;
 
 /* Deliver ev to every target, at least once: retries with exponential
  * backoff (100 ms doubling to 5 s) until `deadline_ms` (monotonic ms budget

@@ -205,7 +205,7 @@ sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err)
     free(roots);
     if (rc) return rc;
     if (rt->mf.checkpoint || s.removed)
-        SL_LOG(SL_LOG_INFO, "recovered: unfinished files of a previous run removed",
+        SL_LOG(SL_LOG_INFO, "recovered from the last checkpoint (unfinished files removed)",
                SL_F_INT("checkpoint", rt->mf.checkpoint), SL_F_INT("removed", s.removed));
     return SL_OK;
 }

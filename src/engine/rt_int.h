@@ -89,6 +89,25 @@ static inline void sl_ctr_add(atomic_llong *c, long long n)
                           memory_order_relaxed);
 }
 
+/* A stream's counters for the life of the process, by name (stats.c). */
+enum { SL_ST_IN, SL_ST_OUT, SL_ST_FILTERED, SL_ST_DEAD, SL_ST_LATE, SL_ST_BYTES, SL_ST_N };
+typedef struct sl_stotal {
+    char *stream; /* "": records of no stream */
+    long long v[SL_ST_N];
+} sl_stotal;
+
+/* What a worker holds for one compiled pipeline: decoders' records, Lua
+ * states, batch readers, counters. A hot reload builds the next one for
+ * every worker before it parks them, then swaps it in whole (reload.c). */
+typedef struct sl_wpl {
+    const sl_pipeline *pl;   /* what it was built for */
+    sl_rec **recs;           /* per plan */
+    sl_rec **outs;           /* per plan, for streams with a script: its result */
+    struct sl_lua_etl **lua; /* per stream, NULL without a script */
+    sl_kbatch **kbs;         /* per stream, made on first use (each stream's codec) */
+    sl_sctr *sc;             /* per stream, [n_streams]: no stream */
+} sl_wpl;
+
 typedef struct sl_worker {
     sl_rt *rt;
     int32_t id;
@@ -99,11 +118,8 @@ typedef struct sl_worker {
     sl_part *parts;
     int32_t n_parts, cap_parts;
     /* decoding */
-    sl_rec **recs;           /* per plan */
-    sl_rec **outs;           /* per plan, for streams with a script: its result */
-    struct sl_lua_etl **lua; /* per stream, NULL without a script */
-    sl_buf enc;              /* a record re-encoded for the Kafka output */
-    sl_kbatch **kbs;         /* per stream, made on first use (each stream's codec) */
+    sl_wpl ps;  /* per pipeline */
+    sl_buf enc; /* a record re-encoded for the Kafka output */
     /* buckets */
     sl_bucket **table;
     uint32_t table_mask;
@@ -124,6 +140,36 @@ typedef struct sl_worker {
     sl_audit_tab au[2];
     int au_cur;
 } sl_worker;
+
+/* What partition commit keeps per stream of one pipeline (a hot reload
+ * prepares the next one before it swaps). */
+typedef struct sl_commit_state {
+    atomic_llong *through;       /* per stream */
+    struct sl_notifier **notify; /* per stream */
+    int32_t n;
+    int64_t idle_ms;
+} sl_commit_state;
+
+/* reload.c: watching the files a configuration is made of. */
+typedef struct sl_watch {
+    int fd;           /* inotify, -1 when not watching */
+    int64_t dirty_ms; /* when the last event came, 0: none pending */
+    uint64_t hash;    /* content of the files the running configuration came from */
+} sl_watch;
+
+/* A configuration prepared for a hot reload (reload.c). */
+typedef struct sl_reload {
+    sl_cfg *cfg;
+    sl_pipeline *pl;
+    sl_wpl *wpl; /* per worker (live swap only) */
+    int32_t nw;
+    sl_commit_state cs;
+    sl_watch watch;
+    int restart; /* needs a new attempt (restart_why) */
+    char restart_why[128];
+    int added, removed; /* streams */
+    int64_t t0;         /* when it was asked for (monotonic ms) */
+} sl_reload;
 
 struct sl_rt {
     const sl_cfg *cfg;
@@ -156,8 +202,24 @@ struct sl_rt {
     /* event time and partition commit (commit.c) */
     atomic_llong *through;       /* per stream: hours before it are committed (workers read) */
     struct sl_notifier **notify; /* per stream, NULL without targets */
+    int32_t n_notify;            /* streams of through/notify */
     int64_t idle_ms;             /* the largest of the streams' idle_timeout */
     int64_t late_rows;           /* late rows dropped from files at commit */
+    /* per-stream totals of workers that ended (stats.c) */
+    sl_stotal *tot;
+    int32_t n_tot, cap_tot;
+    long long unrouted; /* of workers that ended */
+    /* hot reload (reload.c) */
+    sl_watch watch;
+    sl_reload *reload; /* being applied by the current checkpoint */
+    sl_reload *next;   /* to install before the next attempt (a restart-class change) */
+    uint64_t hold;     /* workers park after barrier `hold` until it is 0 */
+    pthread_cond_t hold_cv;
+    sl_cfg *own_cfg; /* the running generation when this runtime loaded it */
+    sl_pipeline *own_pl;
+    uint64_t generation; /* 0: the configuration it started with */
+    long long reloads_applied, reloads_rejected;
+    char reload_error[SL_ERRMSG_MAX]; /* the last rejection */
     /* status */
     int64_t files_published, rows_published;
     int failed;     /* an error stopped this attempt */
@@ -169,6 +231,33 @@ struct sl_rt {
 int64_t sl_rt_mono_ms(void);
 int64_t sl_rt_wall_ms(void);
 
+/* stats.c: fold a worker state's counters into the totals (and zero them);
+ * a stream's figures and the sum over streams, totals plus live workers
+ * (coordinator thread only). */
+sl_err_t sl_stats_fold(sl_rt *rt, sl_wpl *ps) SL_MUST_CHECK;
+sl_stotal *sl_stats_get(sl_rt *rt, const char *stream);
+void sl_stats_stream(const sl_rt *rt, int32_t s, long long v[SL_ST_N]);
+void sl_stats_total(const sl_rt *rt, long long v[SL_ST_N]);
+void sl_stats_free(sl_rt *rt);
+
+/* reload.c */
+uint64_t sl_watch_hash(const sl_cfg *cfg);
+sl_err_t sl_watch_open(sl_watch *w, const sl_cfg *cfg, sl_error *err) SL_MUST_CHECK;
+/* 1 when the watched files changed (and were quiet for a moment since). */
+int sl_watch_poll(sl_watch *w, const sl_cfg *cfg, int64_t now_ms);
+void sl_watch_close(sl_watch *w);
+/* Load and compile the pipeline file again and build what the swap needs;
+ * on error nothing changed and err says why (file:line, key). */
+sl_err_t sl_reload_prepare(sl_rt *rt, sl_reload *r, sl_error *err) SL_MUST_CHECK;
+void sl_reload_discard(sl_reload *r);
+/* Swap r in (workers parked at a barrier, or none running); cannot fail.
+ * Afterwards r keeps only the figures of the change (added, removed, t0). */
+void sl_reload_install(sl_rt *rt, sl_reload *r);
+/* 1 when the reload being applied removes this stream (commit.c). */
+int sl_reload_removes(const sl_rt *rt, const char *stream);
+/* Append a line to STATE/reloads.jsonl. */
+void sl_reload_record(sl_rt *rt, const sl_reload *r, int applied, const char *error);
+
 /* recover.c */
 sl_err_t sl_rt_publish(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err) SL_MUST_CHECK;
 sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
@@ -177,6 +266,9 @@ sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
 void *sl_worker_main(void *arg);
 sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err);
 void sl_worker_free(sl_worker *w);
+/* The state of a worker for pipeline pl; on error *s is freed and zeroed. */
+sl_err_t sl_wpl_init(sl_wpl *s, const sl_pipeline *pl, sl_error *err) SL_MUST_CHECK;
+void sl_wpl_free(sl_wpl *s); /* and zero; safe on a zeroed one */
 /* Hand every open bucket to the close pool for checkpoint `ckpt` (caller: the worker). */
 void sl_worker_roll_all(sl_worker *w, uint64_t ckpt);
 
@@ -193,7 +285,11 @@ struct sl_dl_rec;
 sl_err_t sl_kx_send_dead(sl_worker *w, const struct sl_dl_rec *r, sl_error *err) SL_MUST_CHECK;
 
 /* commit.c */
-sl_err_t sl_commit_start(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_commit_prepare(const sl_rt *rt, const sl_pipeline *pl, sl_commit_state *cs,
+                           sl_error *err) SL_MUST_CHECK;
+void sl_commit_install(sl_rt *rt, sl_commit_state *cs); /* frees the installed one */
+void sl_commit_state_free(sl_commit_state *cs);
+sl_err_t sl_commit_start(sl_rt *rt, sl_error *err) SL_MUST_CHECK; /* prepare + install */
 void sl_commit_stop(sl_rt *rt);
 /* Before manifest C is written: drop late files, account C's files into
  * their hour partitions, advance the watermark, commit the ready hours

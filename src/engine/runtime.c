@@ -119,6 +119,7 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
     sl_manifest m = {0};
     sl_err_t rc = SL_OK;
     pthread_mutex_lock(&rt->mu);
+    if (rt->reload) rt->hold = c; /* workers park after the barrier (reload.c) */
     atomic_store(&rt->ckpt_req_a, c);
     for (int32_t i = 0; i < rt->nw; i++)
         rd_kafka_queue_yield(rt->w[i].q);
@@ -426,24 +427,12 @@ static int idle_for(sl_rt *rt, int64_t now, int64_t d)
     return any;
 }
 
-/* The workers' counters summed over streams: in, out, filtered, dead,
- * unrouted, late (T_*). */
-enum { T_IN, T_OUT, T_FILTERED, T_DEAD, T_UNROUTED, T_LATE, T_N };
-
-static void totals(sl_rt *rt, long long t[T_N])
+static long long unrouted_total(const sl_rt *rt)
 {
-    memset(t, 0, T_N * sizeof t[0]);
-    for (int32_t i = 0; i < rt->nw; i++) {
-        for (int32_t s = 0; s <= rt->pl->n_streams; s++) {
-            const sl_sctr *c = &rt->w[i].sc[s];
-            t[T_IN] += atomic_load_explicit(&c->in, memory_order_relaxed);
-            t[T_OUT] += atomic_load_explicit(&c->out, memory_order_relaxed);
-            t[T_FILTERED] += atomic_load_explicit(&c->filtered, memory_order_relaxed);
-            t[T_DEAD] += atomic_load_explicit(&c->dead, memory_order_relaxed);
-            t[T_LATE] += atomic_load_explicit(&c->late, memory_order_relaxed);
-        }
-        t[T_UNROUTED] += atomic_load_explicit(&rt->w[i].n_unrouted, memory_order_relaxed);
-    }
+    long long n = rt->unrouted;
+    for (int32_t i = 0; i < rt->nw; i++)
+        n += atomic_load_explicit(&rt->w[i].n_unrouted, memory_order_relaxed);
+    return n;
 }
 
 /* Records behind the end of the assigned partitions: librdkafka's cached
@@ -464,10 +453,80 @@ static long long lag(sl_rt *rt)
     return n;
 }
 
-/* Returns SL_OK when stopped or idle (after a final checkpoint). */
-static sl_err_t attempt(sl_rt *rt, long long acc[T_N], sl_error *err)
+/* ---- hot reload (reload.c has the protocol) ---- */
+
+static int reload_wanted(sl_rt *rt, int64_t now)
 {
-    const sl_cfg *cfg = rt->cfg;
+    int hup = rt->opts->reload && *rt->opts->reload;
+    if (hup) *rt->opts->reload = 0;
+    return sl_watch_poll(&rt->watch, rt->cfg, now) || hup;
+}
+
+static void reload_rejected(sl_rt *rt, const sl_error *e)
+{
+    rt->reloads_rejected++;
+    snprintf(rt->reload_error, sizeof rt->reload_error, "%s", e->msg);
+    SL_LOG(SL_LOG_ERROR, "configuration rejected; the running configuration stays in force",
+           SL_F_STR("error", e->msg));
+    sl_reload_record(rt, NULL, 0, e->msg);
+}
+
+static void reload_applied(sl_rt *rt, const sl_reload *r, const char *how)
+{
+    rt->reloads_applied++;
+    rt->reload_error[0] = '\0';
+    SL_LOG(SL_LOG_INFO, "configuration reloaded", SL_F_INT("generation", rt->generation),
+           SL_F_INT("checkpoint", rt->mf.checkpoint), SL_F_STR("how", how),
+           SL_F_INT("streams", rt->pl->n_streams), SL_F_INT("added", r->added),
+           SL_F_INT("removed", r->removed), SL_F_INT("ms", sl_rt_mono_ms() - r->t0));
+    sl_reload_record(rt, r, 1, NULL);
+}
+
+/* Apply a changed configuration at a checkpoint boundary. A change the
+ * running Kafka clients cannot take (source, workers, a Kafka producer)
+ * ends the attempt after a final checkpoint: *restart = 1 and rt->next
+ * holds it for sl_runtime_run. Only a failed checkpoint is an error. */
+static sl_err_t reload(sl_rt *rt, int *restart, sl_error *err)
+{
+    sl_reload *r = calloc(1, sizeof *r);
+    sl_error e;
+    if (!r) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    if (sl_reload_prepare(rt, r, &e)) {
+        free(r);
+        reload_rejected(rt, &e);
+        return SL_OK;
+    }
+    rt->reload = r; /* the checkpoint holds the workers and commits removed streams' hours */
+    rt->final_ckpt = r->restart;
+    sl_err_t rc = checkpoint(rt, err);
+    rt->reload = NULL;
+    if (rc) {
+        sl_reload_discard(r);
+        free(r);
+        return rc;
+    }
+    if (r->restart) {
+        SL_LOG(SL_LOG_INFO, "configuration change needs new Kafka clients: restarting them",
+               SL_F_STR("changed", r->restart_why));
+        rt->next = r;
+        *restart = 1;
+        return SL_OK;
+    }
+    sl_reload_install(rt, r);
+    pthread_mutex_lock(&rt->mu);
+    rt->hold = 0;
+    pthread_cond_broadcast(&rt->hold_cv);
+    pthread_mutex_unlock(&rt->mu);
+    reload_applied(rt, r, "live");
+    free(r);
+    return SL_OK;
+}
+
+/* Returns SL_OK when stopped or idle (after a final checkpoint), or when a
+ * reload needs a new attempt (rt->next). */
+static sl_err_t attempt(sl_rt *rt, sl_error *err)
+{
+    const sl_cfg *cfg = rt->cfg; /* source and workers: fixed for the attempt (reload.c) */
     sl_err_t rc;
     int started = 0;
     snprintf(rt->attempt, sizeof rt->attempt, "%" PRIx64 "%x", (uint64_t)sl_rt_wall_ms(),
@@ -504,8 +563,9 @@ static sl_err_t attempt(sl_rt *rt, long long acc[T_N], sl_error *err)
     }
     if ((rc = subscribe(rt, err))) goto out;
     int64_t last_ckpt = sl_rt_mono_ms(), last_progress = sl_rt_mono_ms();
-    long long prev[T_N];
-    totals(rt, prev);
+    long long prev[SL_ST_N], base[SL_ST_N];
+    sl_stats_total(rt, prev);
+    memcpy(base, prev, sizeof base); /* what earlier attempts counted */
     for (;;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->rk, 100);
         if (m) {
@@ -528,13 +588,20 @@ static sl_err_t attempt(sl_rt *rt, long long acc[T_N], sl_error *err)
         int stop = rt->opts->stop && *rt->opts->stop;
         int idle = rt->opts->stop_when_idle_ms > 0 &&
                    idle_for(rt, sl_rt_wall_ms(), rt->opts->stop_when_idle_ms);
-        if (stop || idle || now - last_ckpt >= cfg->checkpoint_interval_ms) {
+        if (!stop && !idle && reload_wanted(rt, now)) {
+            int restart = 0;
+            if ((rc = reload(rt, &restart, err))) goto out;
+            last_ckpt = sl_rt_mono_ms();
+            if (restart) break; /* sl_runtime_run starts the next attempt */
+            continue;
+        }
+        if (stop || idle || now - last_ckpt >= rt->cfg->checkpoint_interval_ms) {
             rt->final_ckpt = stop || idle;
             if ((rc = checkpoint(rt, err))) goto out;
             last_ckpt = sl_rt_mono_ms();
             if (stop || idle) {
-                long long t[T_N];
-                totals(rt, t);
+                long long t[SL_ST_N];
+                sl_stats_total(rt, t);
                 long long f = 0, l = 0;
                 for (int32_t i = 0; i < rt->nw; i++) {
                     long long wf = atomic_load(&rt->w[i].first_ms),
@@ -543,28 +610,26 @@ static sl_err_t attempt(sl_rt *rt, long long acc[T_N], sl_error *err)
                     if (wl > l) l = wl;
                 }
                 double secs = l > f ? (double)(l - f) / 1000.0 : 0.0;
+                long long run = t[SL_ST_IN] - base[SL_ST_IN];
                 SL_LOG(SL_LOG_INFO, stop ? "stopped" : "idle: stopped",
-                       SL_F_INT("checkpoint", rt->mf.checkpoint),
-                       SL_F_INT("in", acc[T_IN] + t[T_IN]),
-                       SL_F_INT("written", acc[T_OUT] + t[T_OUT]),
-                       SL_F_INT("filtered", acc[T_FILTERED] + t[T_FILTERED]),
-                       SL_F_INT("dead_lettered", acc[T_DEAD] + t[T_DEAD]),
-                       SL_F_INT("unrouted", acc[T_UNROUTED] + t[T_UNROUTED]),
-                       SL_F_INT("late", acc[T_LATE] + t[T_LATE] + rt->late_rows),
-                       SL_F_INT("run_records", t[T_IN]), SL_F_DBL("run_seconds", secs),
-                       SL_F_DBL("run_records_per_s", secs > 0 ? (double)t[T_IN] / secs : 0.0));
+                       SL_F_INT("checkpoint", rt->mf.checkpoint), SL_F_INT("in", t[SL_ST_IN]),
+                       SL_F_INT("written", t[SL_ST_OUT]), SL_F_INT("filtered", t[SL_ST_FILTERED]),
+                       SL_F_INT("dead_lettered", t[SL_ST_DEAD]),
+                       SL_F_INT("unrouted", unrouted_total(rt)),
+                       SL_F_INT("late", t[SL_ST_LATE] + rt->late_rows),
+                       SL_F_INT("run_records", run), SL_F_DBL("run_seconds", secs),
+                       SL_F_DBL("run_records_per_s", secs > 0 ? (double)run / secs : 0.0));
                 break;
             }
         }
         if (rt->opts->progress && now - last_progress >= 5000) {
-            long long t[T_N];
-            totals(rt, t);
+            long long t[SL_ST_N];
+            sl_stats_total(rt, t);
             SL_LOG(SL_LOG_INFO, "progress",
-                   SL_F_DBL("records_per_s", (double)(t[T_IN] - prev[T_IN]) * 1000.0 /
+                   SL_F_DBL("records_per_s", (double)(t[SL_ST_IN] - prev[SL_ST_IN]) * 1000.0 /
                                                  (double)(now - last_progress)),
-                   SL_F_INT("lag", lag(rt)), SL_F_INT("in", acc[T_IN] + t[T_IN]),
-                   SL_F_INT("written", acc[T_OUT] + t[T_OUT]),
-                   SL_F_INT("dead_lettered", acc[T_DEAD] + t[T_DEAD]),
+                   SL_F_INT("lag", lag(rt)), SL_F_INT("in", t[SL_ST_IN]),
+                   SL_F_INT("written", t[SL_ST_OUT]), SL_F_INT("dead_lettered", t[SL_ST_DEAD]),
                    SL_F_INT("checkpoint", rt->mf.checkpoint),
                    SL_F_INT("files_published", rt->files_published));
             memcpy(prev, t, sizeof prev);
@@ -574,15 +639,18 @@ static sl_err_t attempt(sl_rt *rt, long long acc[T_N], sl_error *err)
 out:
     g_teardown = 1;
     atomic_store(&rt->stop, 1);
+    pthread_mutex_lock(&rt->mu);
+    rt->hold = 0;
+    pthread_cond_broadcast(&rt->hold_cv);
+    pthread_mutex_unlock(&rt->mu);
     for (int32_t i = 0; i < started; i++) {
         rd_kafka_queue_yield(rt->w[i].q);
         pthread_join(rt->w[i].th, NULL);
     }
-    if (rt->w) {
-        long long t[T_N];
-        totals(rt, t);
-        for (int k = 0; k < T_N; k++)
-            acc[k] += t[k];
+    for (int32_t i = 0; rt->w && i < rt->nw; i++) { /* keep their counts */
+        if (sl_stats_fold(rt, &rt->w[i].ps))
+            SL_LOG(SL_LOG_WARN, "out of memory keeping the counters of a stopped worker");
+        rt->unrouted += atomic_load(&rt->w[i].n_unrouted);
     }
     sl_closer_stop(rt);
     sl_kx_stop(rt);
@@ -616,6 +684,8 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     pthread_mutex_init(&rt.mu, NULL);
     pthread_cond_init(&rt.cv, NULL);
     pthread_cond_init(&rt.qcv, NULL);
+    pthread_cond_init(&rt.hold_cv, NULL);
+    rt.watch.fd = -1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/manifests", cfg->state_dir);
     rt.mf_dir = dir;
@@ -624,10 +694,24 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
     if (rc) return rc;
     memcpy(rt.instance, state.instance, sizeof rt.instance);
     rc = sl_storage_posix(&rt.st, err);
-    long long acc[T_N] = {0};
     int64_t backoff = 1000;
+    if (sl_watch_open(&rt.watch, cfg, err)) {
+        SL_LOG(SL_LOG_WARN,
+               "reload.watch: cannot watch the configuration's files; SIGHUP still "
+               "reloads",
+               SL_F_STR("error", err->msg));
+        sl_error_clear(err);
+    }
     while (!rc) {
-        rc = attempt(&rt, acc, err);
+        rc = attempt(&rt, err);
+        if (!rc && rt.next) { /* a reload that needs new Kafka clients */
+            sl_reload *r = rt.next;
+            rt.next = NULL;
+            sl_reload_install(&rt, r);
+            reload_applied(&rt, r, "restart");
+            free(r);
+            continue;
+        }
         if (!rc || !err->retriable || (opts->stop && *opts->stop)) break;
         SL_LOG(SL_LOG_ERROR,
                "attempt failed; retrying from the last checkpoint (nothing is lost: input is read "
@@ -643,10 +727,18 @@ sl_err_t sl_runtime_run(const sl_cfg *cfg, const sl_pipeline *pl, const sl_runti
         if (opts->stop && *opts->stop) break;
     }
     sl_manifest_free(&rt.mf);
+    sl_stats_free(&rt);
+    sl_watch_close(&rt.watch);
+    if (rt.own_pl) {
+        sl_pipeline_free(rt.own_pl);
+        free(rt.own_pl);
+    }
+    sl_cfg_free(rt.own_cfg);
     if (rt.st) rt.st->vt->destroy(rt.st);
     sl_state_close(&state);
     pthread_mutex_destroy(&rt.mu);
     pthread_cond_destroy(&rt.cv);
     pthread_cond_destroy(&rt.qcv);
+    pthread_cond_destroy(&rt.hold_cv);
     return rc;
 }

@@ -9,9 +9,10 @@
 #include "engine/pipeline.h"
 
 typedef struct sl_runtime_opts {
-    int64_t stop_when_idle_ms;   /* 0: run until stopped */
-    volatile sig_atomic_t *stop; /* set by SIGTERM/SIGINT: final checkpoint, exit */
-    int progress;                /* print a progress line every few seconds */
+    int64_t stop_when_idle_ms;     /* 0: run until stopped */
+    volatile sig_atomic_t *stop;   /* set by SIGTERM/SIGINT: final checkpoint, exit */
+    volatile sig_atomic_t *reload; /* set by SIGHUP: reload the pipeline file (reload.c); reset */
+    int progress;                  /* print a progress line every few seconds */
 } sl_runtime_opts;
 
 /* Run until stopped, idle (opts), or a fatal error. Retriable failures

@@ -326,7 +326,7 @@ static sl_err_t dead_letter(sl_worker *w, const msgctx *m, int32_t stream, int64
     sl_rt *rt = w->rt;
     sl_err_t rc = au_count(w, stream, hour, AU_DEAD, err);
     if (rc) return rc;
-    sl_ctr_add(&w->sc[stream >= 0 ? stream : rt->pl->n_streams].dead, 1);
+    sl_ctr_add(&w->ps.sc[stream >= 0 ? stream : rt->pl->n_streams].dead, 1);
     sl_dl_rec d = {rt->cfg->pipeline,
                    stream >= 0 ? rt->cfg->streams[stream].name : NULL,
                    m->topic,
@@ -401,13 +401,13 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     const sl_pipeline *pl = rt->pl;
     sl_error e;
     sl_rec *r = NULL;
-    sl_sctr *nc = &w->sc[pl->n_streams];   /* no stream */
-    int64_t khour = sl_audit_hour(m->kts); /* the audit hour of what has no event time */
+    sl_sctr *nc = &w->ps.sc[pl->n_streams]; /* no stream */
+    int64_t khour = sl_audit_hour(m->kts);  /* the audit hour of what has no event time */
     if (s < 0) { /* route by field: parse with each group's plan until one matches */
         int32_t parsed = -1, failed = 0;
         for (int32_t g = 0; g < pl->n_groups && s < 0; g++) {
             const sl_route_group *rg = &pl->groups[g];
-            r = w->recs[rg->plan];
+            r = w->ps.recs[rg->plan];
             if (parsed != rg->plan) {
                 const sl_stream *any = NULL;
                 for (int32_t k = 0; k < pl->n_streams && !any; k++)
@@ -420,7 +420,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
             }
             s = sl_route_group_lookup(rg, r);
         }
-        sl_sctr *in = s >= 0 ? &w->sc[s] : nc;
+        sl_sctr *in = s >= 0 ? &w->ps.sc[s] : nc;
         sl_ctr_add(&in->in, 1);
         sl_ctr_add(&in->bytes, (long long)len);
         if (s < 0 && failed && parsed < 0) { /* it decodes as none of the messages */
@@ -436,9 +436,9 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
                                p, len, err);
         }
     } else {
-        sl_ctr_add(&w->sc[s].in, 1);
-        sl_ctr_add(&w->sc[s].bytes, (long long)len);
-        r = w->recs[pl->streams[s].plan];
+        sl_ctr_add(&w->ps.sc[s].in, 1);
+        sl_ctr_add(&w->ps.sc[s].bytes, (long long)len);
+        r = w->ps.recs[pl->streams[s].plan];
         if (parse(w, &pl->streams[s], r, p, len, &e)) {
             char reason[SL_ERRMSG_MAX + 64];
             snprintf(reason, sizeof reason, "decode: %s", e.msg);
@@ -446,16 +446,16 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         }
     }
     const sl_stream *st = &pl->streams[s];
-    sl_sctr *sc = &w->sc[s];
+    sl_sctr *sc = &w->ps.sc[s];
     const sl_rec *r0 = r; /* as decoded: dropped records count in its hour */
     int au = rt->cfg->audit.enabled && st->out_files >= 0;
     if (st->filter && !sl_filter_eval(st->filter, r)) {
         sl_ctr_add(&sc->filtered, 1);
         return au ? au_count(w, s, rec_hour(st, r0, m->kts), AU_FILTERED, err) : SL_OK;
     }
-    if (w->lua[s]) { /* the script writes its result into a second record */
-        sl_rec *out = w->outs[st->plan];
-        int kept = sl_lua_etl_apply(w->lua[s], r, out, &e);
+    if (w->ps.lua[s]) { /* the script writes its result into a second record */
+        sl_rec *out = w->ps.outs[st->plan];
+        int kept = sl_lua_etl_apply(w->ps.lua[s], r, out, &e);
         if (kept == 0) {
             sl_ctr_add(&sc->filtered, 1);
             return au ? au_count(w, s, rec_hour(st, r0, m->kts), AU_FILTERED, err) : SL_OK;
@@ -580,7 +580,7 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
     const uint8_t *val = km->payload ? km->payload : (const uint8_t *)"";
     sl_err_t rc = SL_OK;
     if (s < 0 && rt->pl->n_groups == 0) {
-        sl_sctr *nc = &w->sc[rt->pl->n_streams];
+        sl_sctr *nc = &w->ps.sc[rt->pl->n_streams];
         sl_ctr_add(&nc->in, 1);
         sl_ctr_add(&nc->bytes, (long long)km->len);
         sl_ctr_add(&w->n_unrouted, 1);
@@ -593,10 +593,10 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
                 if (rt->pl->cfg->streams[k].route.kind == SL_ROUTE_FIELD) st = &rt->pl->streams[k];
         if (st && st->framing_batch) {
             sl_error e;
-            sl_kbatch **kb = &w->kbs[st->idx];
+            sl_kbatch **kb = &w->ps.kbs[st->idx];
             if (!*kb && sl_kbatch_new(kb, st->batch_codec, 0))
                 return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-            sl_sctr *bc = &w->sc[s >= 0 ? s : rt->pl->n_streams]; /* a bad batch's stream */
+            sl_sctr *bc = &w->ps.sc[s >= 0 ? s : rt->pl->n_streams]; /* a bad batch's stream */
             if (sl_kbatch_open(*kb, val, km->len, &e)) {
                 sl_ctr_add(&bc->in, 1);
                 sl_ctr_add(&bc->bytes, (long long)km->len);
@@ -647,6 +647,9 @@ static void barrier(sl_worker *w, uint64_t c)
     w->pause_us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     w->done_ckpt = c;
     pthread_cond_broadcast(&rt->cv);
+    /* a hot reload: wait here, with nothing open, while the pipeline is swapped */
+    while (rt->hold == c && !atomic_load(&rt->stop))
+        pthread_cond_wait(&rt->hold_cv, &rt->mu);
     pthread_mutex_unlock(&rt->mu);
 }
 
@@ -691,36 +694,66 @@ void *sl_worker_main(void *arg)
     return NULL;
 }
 
+sl_err_t sl_wpl_init(sl_wpl *s, const sl_pipeline *pl, sl_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->pl = pl;
+    size_t np = (size_t)pl->n_plans + 1, ns = (size_t)pl->n_streams + 1;
+    s->recs = calloc(np, sizeof *s->recs);
+    s->outs = calloc(np, sizeof *s->outs);
+    s->lua = calloc(ns, sizeof *s->lua);
+    s->kbs = calloc(ns, sizeof *s->kbs);
+    s->sc = calloc(ns, sizeof *s->sc);
+    if (!s->recs || !s->outs || !s->lua || !s->kbs || !s->sc) goto nomem;
+    for (int32_t i = 0; i < pl->n_plans; i++)
+        if (sl_rec_new(&s->recs[i], &pl->plans[i])) goto nomem;
+    /* Lua: one state per worker and stream (a state is single-threaded);
+     * the script was already loaded once when the pipeline compiled. */
+    for (int32_t i = 0; i < pl->n_streams; i++) {
+        const sl_stream *st = &pl->streams[i];
+        if (!st->cfg->etl.script) continue;
+        if (!s->outs[st->plan] && sl_rec_new(&s->outs[st->plan], &pl->plans[st->plan])) goto nomem;
+        sl_err_t rc = sl_lua_etl_open(&s->lua[i], st->cfg->etl.script, &pl->plans[st->plan], err);
+        if (rc) {
+            sl_wpl_free(s);
+            return rc;
+        }
+    }
+    return SL_OK;
+nomem:
+    sl_wpl_free(s);
+    return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+}
+
+void sl_wpl_free(sl_wpl *s)
+{
+    const sl_pipeline *pl = s->pl;
+    for (int32_t i = 0; pl && s->recs && i < pl->n_plans; i++) {
+        sl_rec_free(s->recs[i]);
+        if (s->outs) sl_rec_free(s->outs[i]);
+    }
+    for (int32_t i = 0; pl && i < pl->n_streams; i++) {
+        if (s->lua) sl_lua_etl_free(s->lua[i]);
+        if (s->kbs) sl_kbatch_free(s->kbs[i]);
+    }
+    free(s->recs);
+    free(s->outs);
+    free(s->lua);
+    free(s->kbs);
+    free(s->sc);
+    memset(s, 0, sizeof *s);
+}
+
 sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err)
 {
     memset(w, 0, sizeof *w);
     w->rt = rt;
     w->id = id;
     w->table_mask = 1023;
-    w->table = calloc(w->table_mask + 1, sizeof *w->table);
-    w->recs = calloc((size_t)rt->pl->n_plans + 1, sizeof *w->recs);
-    if (!w->table || !w->recs) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    w->outs = calloc((size_t)rt->pl->n_plans + 1, sizeof *w->outs);
-    w->lua = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->lua);
-    if (!w->outs || !w->lua) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    for (int32_t i = 0; i < rt->pl->n_plans; i++)
-        if (sl_rec_new(&w->recs[i], &rt->pl->plans[i]))
-            return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    /* Lua: one state per worker and stream (a state is single-threaded);
-     * the script was already loaded once when the pipeline compiled. */
-    for (int32_t i = 0; i < rt->pl->n_streams; i++) {
-        const sl_stream *st = &rt->pl->streams[i];
-        if (!st->cfg->etl.script) continue;
-        if (!w->outs[st->plan] && sl_rec_new(&w->outs[st->plan], &rt->pl->plans[st->plan]))
-            return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-        sl_err_t rc =
-            sl_lua_etl_open(&w->lua[i], st->cfg->etl.script, &rt->pl->plans[st->plan], err);
-        if (rc) return rc;
-    }
-    if (!(w->sc = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->sc)))
+    if (!(w->table = calloc(w->table_mask + 1, sizeof *w->table)))
         return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-    if (!(w->kbs = calloc((size_t)rt->pl->n_streams + 1, sizeof *w->kbs)))
-        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    sl_err_t rc = sl_wpl_init(&w->ps, rt->pl, err);
+    if (rc) return rc;
     if (!(w->q = rd_kafka_queue_new(rt->rk)))
         return sl_error_set(err, SL_ERR_NOMEM, "cannot create a Kafka queue");
     return SL_OK;
@@ -740,23 +773,11 @@ void sl_worker_free(sl_worker *w)
     sl_audit_tab_free(&w->au[0]);
     sl_audit_tab_free(&w->au[1]);
     free(w->table);
-    for (int32_t i = 0; w->recs && i < w->rt->pl->n_plans; i++) {
-        sl_rec_free(w->recs[i]);
-        if (w->outs) sl_rec_free(w->outs[i]);
-    }
-    for (int32_t i = 0; w->lua && i < w->rt->pl->n_streams; i++)
-        sl_lua_etl_free(w->lua[i]);
-    free(w->recs);
-    free(w->outs);
-    free(w->lua);
-    for (int32_t i = 0; w->kbs && i < w->rt->pl->n_streams; i++)
-        sl_kbatch_free(w->kbs[i]);
-    free(w->kbs);
+    sl_wpl_free(&w->ps);
     if (w->q) rd_kafka_queue_destroy(w->q);
     for (int32_t i = 0; i < w->n_parts; i++)
         free(w->parts[i].topic);
     free(w->parts);
-    free(w->sc);
     free(w->errmsg);
     memset(w, 0, sizeof *w);
 }

@@ -151,7 +151,7 @@ static sl_notifier *cmd_notifier(const char *const *runs, int n)
     memset(c, 0, sizeof c);
     for (int i = 0; i < n; i++)
         c[i].kind = SL_NOTIFY_COMMAND, c[i].run = (char *)runs[i], c[i].line = 10 + i;
-    CHECK_OK(sl_notifier_new(&nt, c, n, NULL, tdir, &err), &err);
+    CHECK_OK(sl_notifier_new(&nt, c, n, NULL, NULL, tdir, &err), &err);
     return nt;
 }
 
@@ -326,20 +326,20 @@ static void test_bad_config(void)
     c.line = 7;
     c.kind = SL_NOTIFY_KAFKA;
     c.topic = "t";
-    CHECK_EQ_INT(sl_notifier_new(&nt, &c, 1, NULL, NULL, &err), SL_ERR_INVALID);
+    CHECK_EQ_INT(sl_notifier_new(&nt, &c, 1, NULL, NULL, NULL, &err), SL_ERR_INVALID);
     CHECK(nt == NULL && strstr(err.msg, "commit.notify[0] (line 7)") != NULL);
     c.kind = SL_NOTIFY_WEBHOOK;
     const char *bad[] = {"ftp://h/x", "not a url", "", "http://"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         c.url = (char *)bad[i];
-        CHECK_EQ_INT(sl_notifier_new(&nt, &c, 1, NULL, NULL, &err), SL_ERR_INVALID);
+        CHECK_EQ_INT(sl_notifier_new(&nt, &c, 1, NULL, NULL, NULL, &err), SL_ERR_INVALID);
         CHECK(strstr(err.msg, "line 7") != NULL);
     }
     c.kind = SL_NOTIFY_COMMAND;
     c.run = "";
-    CHECK_EQ_INT(sl_notifier_new(&nt, &c, 1, NULL, NULL, &err), SL_ERR_INVALID);
+    CHECK_EQ_INT(sl_notifier_new(&nt, &c, 1, NULL, NULL, NULL, &err), SL_ERR_INVALID);
     /* an empty list delivers nothing, successfully */
-    CHECK_OK(sl_notifier_new(&nt, NULL, 0, NULL, NULL, &err), &err);
+    CHECK_OK(sl_notifier_new(&nt, NULL, 0, NULL, NULL, NULL, &err), &err);
     sl_notify_event ev = ev13();
     CHECK_OK(sl_notifier_send(nt, &ev, 10, &err), &err);
     ev.id = "a\r\nX-Evil: 1";
@@ -364,7 +364,7 @@ static void test_webhook_refused(void)
     sl_cfg_notify c = {.kind = SL_NOTIFY_WEBHOOK, .url = url, .line = 3};
     sl_notifier *nt = NULL;
     sl_error err;
-    CHECK_OK(sl_notifier_new(&nt, &c, 1, NULL, NULL, &err), &err);
+    CHECK_OK(sl_notifier_new(&nt, &c, 1, NULL, NULL, NULL, &err), &err);
     sl_notify_event ev = ev13();
     int64_t t0 = now_ms();
     CHECK_EQ_INT(sl_notifier_send(nt, &ev, 600, &err), SL_ERR_IO);
@@ -418,7 +418,7 @@ static int driver(int argc, char **argv)
     if (command) c[n].kind = SL_NOTIFY_COMMAND, c[n].run = (char *)command, c[n++].line = 3;
     sl_notifier *nt = NULL;
     sl_error err;
-    if (sl_notifier_new(&nt, c, n, brokers, cwd, &err)) {
+    if (sl_notifier_new(&nt, c, n, brokers, NULL, cwd, &err)) {
         fprintf(stderr, "test_notify: %s\n", err.msg);
         return 3;
     }
