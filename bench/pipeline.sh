@@ -6,6 +6,8 @@
 #   - encoding: `sluice convert` of the same events to Parquet zstd, two
 #     processes at once (= the pipeline's 2 workers).
 # Goal (issue 3): the pipeline reaches >= 0.8 of the lower of the two.
+# The pipeline runs twice on the same topic: with the per-hour audit counts
+# (the default) and with `audit: { enabled: false }` (issue 5: their cost).
 #
 #   BENCH_PIPE_COUNT=400000  events (32 partitions; dev-kafka keeps ~5 MiB per partition)
 #   BENCH_RUNS=3             runs; medians are reported
@@ -38,26 +40,31 @@ for ((r = 1; r <= RUNS; r++)); do
   t1=$(now)
   [ "$got" = "$N" ] || die "kcat read $got of $N events (dev-kafka dropped some: lower BENCH_PIPE_COUNT)"
   echo "$N $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}' >> "$W/kcat"
-  # the pipeline
-  rm -rf "$W/state" "$W/lake"
-  cat > "$W/p.yaml" <<YAML
+  # the pipeline, with the audit counts (the default) and without
+  for audit in on off; do
+    rm -rf "$W/state" "$W/lake"
+    cat > "$W/p.yaml" <<YAML
 pipeline: bench
 state_dir: ./state
 checkpoint: { interval: 10s }
 workers: 2
-source: { kind: kafka, brokers: "$BROKERS", topics: [events] }
+source: { kind: kafka, brokers: "$BROKERS", topics: [events], group: bench-$audit-$r }
 schemas: [./play_event.proto]
+audit: { enabled: $([ $audit = on ] && echo true || echo false) }
 streams:
   - name: play
     message: bench.PlayEvent
     event_time: { field: event_time_ms }
     outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}", compression: zstd } ]
 YAML
-  (cd "$W" && /usr/bin/time -f '%M' -o "$W/rss.$r" "$S" run p.yaml --stop-when-idle 2s) 2> "$W/run.$r.log"
-  line=$(grep "run_records_per_s=" "$W/run.$r.log") || { cat "$W/run.$r.log"; die "no summary from sluice run"; }
-  echo "$line" | sed -E 's/.*run_records_per_s=([0-9.e+]+).*/\1/' | awk '{printf "%.0f\n", $1}' >> "$W/pipe"
-  echo "$line" | grep -q " in=$N written=$N " || die "pipeline wrote other than $N: $line"
-  tail -1 "$W/rss.$r" >> "$W/rss"
+    (cd "$W" && /usr/bin/time -f '%M %U %S' -o "$W/rss.$r" "$S" run p.yaml --stop-when-idle 2s) 2> "$W/run.$r.$audit.log"
+    line=$(grep "run_records_per_s=" "$W/run.$r.$audit.log") || { cat "$W/run.$r.$audit.log"; die "no summary from sluice run"; }
+    f=pipe; [ $audit = off ] && f=pipe-noaudit
+    echo "$line" | sed -E 's/.*run_records_per_s=([0-9.e+]+).*/\1/' | awk '{printf "%.0f\n", $1}' >> "$W/$f"
+    echo "$line" | grep -q " in=$N written=$N " || die "pipeline wrote other than $N: $line"
+    tail -1 "$W/rss.$r" | awk '{print $2 + $3}' >> "$W/cpu-$audit" # user + system seconds
+    if [ $audit = on ]; then tail -1 "$W/rss.$r" | awk '{print $1}' >> "$W/rss"; fi
+  done
   devkafka_stop
   # encoding: two converts at once
   t0=$(now)
@@ -70,6 +77,7 @@ YAML
   echo "$N $t0 $t1" | awk '{printf "%.0f\n", 2 * $1 / ($3 - $2)}' >> "$W/conv"
 done
 P=$(median < "$W/pipe"); K=$(median < "$W/kcat"); C=$(median < "$W/conv"); R=$(median < "$W/rss")
+Q=$(median < "$W/pipe-noaudit"); U1=$(median < "$W/cpu-on"); U0=$(median < "$W/cpu-off")
 low=$(( K < C ? K : C ))
 {
   echo "| $N events, 32 partitions, median of $RUNS | records/s |"
@@ -79,6 +87,9 @@ low=$(( K < C ? K : C ))
   echo "| sluice convert x 2 processes (encoding alone) | $C |"
   echo "| pipeline / lower of the two (goal >= 0.8) | $(awk -v p="$P" -v l="$low" 'BEGIN {printf "%.2f", p / l}') |"
   echo "| pipeline peak RSS | $((R / 1024)) MiB |"
+  echo "| sluice run with audit.enabled false | $Q |"
+  echo "| audit counts on / off: records/s | $(awk -v p="$P" -v q="$Q" 'BEGIN {printf "%.3f", p / q}') |"
+  echo "| audit counts on / off: CPU seconds of the run ($U1 / $U0) | $(awk -v a="$U1" -v b="$U0" 'BEGIN {printf "%.3f", a / b}') |"
   echo
-  echo "runs: pipeline $(paste -sd' ' "$W/pipe"); kcat $(paste -sd' ' "$W/kcat"); convert x2 $(paste -sd' ' "$W/conv")"
+  echo "runs: pipeline $(paste -sd' ' "$W/pipe"); without audit $(paste -sd' ' "$W/pipe-noaudit"); kcat $(paste -sd' ' "$W/kcat"); convert x2 $(paste -sd' ' "$W/conv")"
 } | tee "$W/results.md"

@@ -81,9 +81,13 @@ q "SELECT 'play' AS stream, regexp_extract(filename, 'dt=[^/]+/hour=[0-9]+') AS 
    FROM read_parquet('$L/play/**/*.parquet', filename=true) GROUP BY ALL ORDER BY 2"
 q "SELECT * FROM read_parquet('$L/long_plays/**/*.parquet', hive_partitioning=false) LIMIT 5"
 q "SELECT count(*) AS tv_rows FROM read_json_auto('$L/tv/**/*.jsonl')"
-echo "dead letters (log_id 001003 matches no stream): $(cat "$L"/_dead_letter/*.jsonl | wc -l) records, e.g.:"
-head -c 300 "$(ls "$L"/_dead_letter/*.jsonl | head -1)"; echo " ..."
+echo "dead letters (log_id 001003 matches no stream), per hour of their Kafka timestamp:"
+q "SELECT hour, count(*) AS records, any_value(reason) AS reason, any_value(\"offset\") AS \"offset\"
+   FROM read_parquet('$L/_dead_letter/*/*/*.parquet', hive_partitioning=false) GROUP BY 1 ORDER BY 1"
 
 step "5. sluice partitions: hours whose watermark has passed are committed (compacted, _SUCCESS)"
 (cd "$out" && "$S" partitions plays.yaml)
+
+step "6. sluice audit: each committed hour's counts against what is in the lake"
+(cd "$out" && "$S" audit plays.yaml) || true
 printf '\nEverything is in %s/ (the lake, the state with its checkpoint manifests).\n' "$out"

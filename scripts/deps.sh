@@ -14,7 +14,8 @@ build_pkgs=(build-essential cmake pkg-config libzstd-dev libsnappy-dev liblz4-de
             protobuf-compiler librdkafka-dev libyaml-dev liblua5.4-dev libcurl4-openssl-dev
             libmicrohttpd-dev)
 test_pkgs=(python3 python3-protobuf clang libclang-rt-14-dev nodejs npm zstd lz4 kcat
-           python3-snappy python3-zstandard python3-lz4 python3-crcmod prometheus chromium curl)
+           python3-snappy python3-zstandard python3-lz4 python3-crcmod python3-confluent-kafka
+           prometheus chromium curl)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in

@@ -9,6 +9,7 @@ int sl_cmd_run(int argc, char **argv);
 int sl_cmd_dev_kafka(int argc, char **argv);
 int sl_cmd_config_doc(int argc, char **argv);
 int sl_cmd_partitions(int argc, char **argv);
+int sl_cmd_audit(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
 
 struct sl_manifest;

@@ -27,7 +27,7 @@ static sl_err_t finish(sl_rt *rt, sl_bucket *b, sl_error *err)
     b->os = NULL;
     sl_pq_writer_free(b->pw);
     b->pw = NULL;
-    const char *ext = b->stream >= 0 && !rt->pl->streams[b->stream].jsonl ? "parquet" : "jsonl";
+    const char *ext = sl_bucket_parquet(rt, b) ? "parquet" : "jsonl";
     char path[4096];
     snprintf(path, sizeof path, "%s/%s-%s-c%" PRIu64 "-w%d-%" PRIu64 ".%s", b->dir,
              rt->cfg->pipeline, rt->instance, b->ckpt, b->worker, b->seq, ext);

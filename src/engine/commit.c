@@ -37,8 +37,23 @@
  * counted as late. After commit no reader sees a row twice or a row appear
  * in a committed partition.
  *
+ * Audit counts (engine/audit.h). At checkpoint C the workers' tables,
+ * swapped at barrier C, are added to C's partitions: to the hour's part
+ * while the hour is open or still tracked, else (records of no stream, an
+ * hour committed so long ago that its part was forgotten) to a delta of C.
+ * Late files add their rows to their hour's late count. A committed
+ * partition whose counts change gets an audit mark, like pending; an open
+ * partition that holds only counts and lies before the stream's committed
+ * hours (e.g. all its records were filtered, or a dead letter's Kafka
+ * timestamp is old) commits at once. After C is published, sl_commit_run
+ * appends the audit lines (a commit line per pending partition after its
+ * _SUCCESS, an update line per marked one, a line per delta), fsyncs the
+ * log, and only then clears the marks, which the next manifest records.
+ *
  * What _SUCCESS holds: {"id", "pipeline", "stream", "partition", "version",
- * "rows", "files", "bytes", "watermark_ms", "hour_start_ms"}.
+ * "rows", "files", "bytes", "watermark_ms", "hour_start_ms"} and, with
+ * audit.enabled, "audit": {"read", "filtered", "dead_lettered", "late",
+ * "written"}.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,6 +63,7 @@
 
 #include "core/fault.h"
 #include "core/ostream.h"
+#include "engine/audit.h"
 #include "engine/notify.h"
 #include "engine/obs.h"
 
@@ -165,8 +181,74 @@ static int64_t watermark(sl_rt *rt, int64_t now_ms)
     return w > rt->mf.watermark || rt->mf.watermark == INT64_MIN ? w : rt->mf.watermark;
 }
 
+static sl_mf_part *find_part(sl_manifest *m, const char *stream, int64_t hour)
+{
+    for (int32_t i = 0; i < m->n_parts; i++)
+        if (m->parts[i].hour == hour && !strcmp(m->parts[i].stream, stream)) return &m->parts[i];
+    return NULL;
+}
+
+static const sl_mf_stream *find_stream(const sl_manifest *m, const char *stream)
+{
+    for (int32_t i = 0; i < m->n_streams; i++)
+        if (!strcmp(m->streams[i].stream, stream)) return &m->streams[i];
+    return NULL;
+}
+
+/* Add audit counts of checkpoint m to (stream, hour): its partition, made
+ * when the hour is not committed yet; a delta for stream "" (no stream)
+ * and for an hour committed before and no longer tracked. A committed
+ * partition gets its audit mark. SL_ERR_NOMEM leaves m with part of it. */
+static sl_err_t add_counts(sl_manifest *m, const char *stream, int64_t hour, const sl_audit_n *n)
+{
+    if (*stream) {
+        sl_mf_part *p = find_part(m, stream, hour);
+        const sl_mf_stream *t = p ? NULL : find_stream(m, stream);
+        if (!p && (!t || t->through == INT64_MIN || hour >= t->through) &&
+            !(p = sl_manifest_part(m, stream, hour)))
+            return SL_ERR_NOMEM;
+        if (p) {
+            p->read += n->read;
+            p->filtered += n->filtered;
+            p->dead += n->dead;
+            p->late += n->late;
+            if (p->state == SL_PART_COMMITTED && !p->pending) p->audit_pending = 1;
+            return SL_OK;
+        }
+    }
+    sl_mf_delta *d = sl_manifest_delta(m, stream, hour);
+    if (!d) return SL_ERR_NOMEM;
+    d->read += n->read;
+    d->filtered += n->filtered;
+    d->dead += n->dead;
+    d->late += n->late;
+    return SL_OK;
+}
+
+/* The workers' tables handed over at this checkpoint's barrier, into m;
+ * then emptied for the next barrier (which cannot be requested before this
+ * checkpoint ends). */
+static sl_err_t merge_counts(sl_rt *rt, sl_manifest *m)
+{
+    sl_err_t rc = SL_OK;
+    pthread_mutex_lock(&rt->mu);
+    for (int32_t k = 0; k < rt->nw; k++) {
+        sl_audit_tab *t = &rt->w[k].au[rt->w[k].au_cur ^ 1];
+        for (uint32_t i = 0; !rc && t && t->used && i <= t->mask; i++) {
+            const sl_audit_slot *sl = &t->slots[i];
+            if (sl->stream == SL_AUDIT_EMPTY) continue;
+            rc = add_counts(m, sl->stream >= 0 ? rt->cfg->streams[sl->stream].name : "", sl->hour,
+                            &sl->n);
+        }
+        if (t) sl_audit_tab_reset(t);
+    }
+    pthread_mutex_unlock(&rt->mu);
+    return rc;
+}
+
 sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err)
 {
+    int audit = rt->cfg->audit.enabled;
     sl_err_t rc = sl_manifest_copy_time(m, &rt->mf);
     if (rc) return sl_error_set(err, rc, "out of memory");
     for (int32_t i = 0; i < m->n_parts; i++)
@@ -200,6 +282,9 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
                     if (!np) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
                     free(f->final);
                     f->final = np;
+                    sl_audit_n late = {.late = f->rows};
+                    if (audit && add_counts(m, f->stream, f->hour, &late))
+                        return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
                     f->hour = INT64_MIN; /* no longer part of the hour */
                     i++;
                     continue;
@@ -209,6 +294,9 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
             if (rt->st->vt->remove(rt->st, f->hidden, &ignore)) {
             }
             rt->late_rows += f->rows;
+            sl_audit_n late = {.late = f->rows};
+            if (audit && add_counts(m, f->stream, f->hour, &late))
+                return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
             free(f->stream);
             free(f->hidden);
             free(f->final);
@@ -228,6 +316,7 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
         p->files++;
         if (m->first_hour == INT64_MIN || f->hour < m->first_hour) m->first_hour = f->hour;
     }
+    if ((rc = merge_counts(rt, m))) return sl_error_set(err, rc, "out of memory");
     /* streams a hot reload removes: no record will come for them any more,
      * so their open hours commit now (reload.c) */
     for (int32_t i = 0; rt->reload && i < m->n_parts; i++) {
@@ -261,10 +350,25 @@ sl_err_t sl_commit_plan(sl_rt *rt, sl_manifest *m, int64_t now_ms, sl_error *err
         }
         t->through = h;
     }
+    /* an open partition before the committed hours (only audit counts, or
+     * recreated by a late file for a forgotten hour) commits now */
+    for (int32_t i = 0; i < m->n_parts; i++) {
+        sl_mf_part *p = &m->parts[i];
+        const sl_mf_stream *t = p->state == SL_PART_OPEN ? find_stream(m, p->stream) : NULL;
+        int32_t s = t ? stream_index(rt, p->stream) : -1;
+        if (s < 0 || rt->pl->streams[s].out_files < 0 || t->through == INT64_MIN ||
+            p->hour >= t->through)
+            continue;
+        p->state = SL_PART_COMMITTED;
+        if (!p->pending) {
+            p->version++;
+            p->pending = 1;
+        }
+    }
     /* forget committed partitions older than a week */
     for (int32_t i = 0; i < m->n_parts;) {
         sl_mf_part *p = &m->parts[i];
-        if (p->state == SL_PART_COMMITTED && !p->pending &&
+        if (p->state == SL_PART_COMMITTED && !p->pending && !p->audit_pending &&
             p->hour < m->watermark - KEEP_HOURS * HOUR_MS) {
             free(p->stream);
             m->parts[i] = m->parts[--m->n_parts];
@@ -312,6 +416,7 @@ typedef struct pend {
     int32_t part, stream;
     char name[64], dir[4096], id[512];
     sl_notify_event ev;
+    sl_notify_audit au;
     int done; /* compaction and _SUCCESS done */
 } pend;
 
@@ -339,7 +444,10 @@ static void pend_init(sl_rt *rt, const sl_manifest *m, pend *q, int32_t i, int32
                               p->files,
                               p->bytes,
                               p->hour,
-                              m->watermark - cs->wm.max_out_of_orderness_ms};
+                              m->watermark - cs->wm.max_out_of_orderness_ms,
+                              NULL};
+    q->au = (sl_notify_audit){p->read, p->filtered, p->dead, p->late, p->rows};
+    if (rt->cfg->audit.enabled) q->ev.audit = &q->au;
 }
 
 /* Steps 1 and 2 of one partition: compaction, then _SUCCESS. */
@@ -401,6 +509,78 @@ static void *crun_main(void *arg)
     return NULL;
 }
 
+/* The audit lines of m (see the top of this file): appended, fsynced, then
+ * the marks cleared and the deltas dropped from m (the manifest on disk
+ * keeps them, so a crash before the next manifest writes them again). On
+ * error nothing is cleared. */
+static sl_err_t audit_log(sl_rt *rt, sl_manifest *m, sl_error *err)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_err_t rc = SL_OK;
+    char name[64], id[512];
+    for (int32_t i = 0; rt->cfg->audit.enabled && !rc && i < m->n_parts; i++) {
+        const sl_mf_part *p = &m->parts[i];
+        if ((!p->pending && !p->audit_pending) || stream_index(rt, p->stream) < 0) continue;
+        fmt_partition(name, sizeof name, p->hour);
+        snprintf(id, sizeof id, "%s/%s/%s/v%" PRId64, rt->cfg->pipeline, p->stream, name,
+                 p->version);
+        sl_audit_line l = {p->pending ? "commit" : "update",
+                           id,
+                           rt->cfg->pipeline,
+                           p->stream,
+                           name,
+                           p->hour,
+                           p->version,
+                           p->read,
+                           p->filtered,
+                           p->dead,
+                           p->late,
+                           p->rows,
+                           p->files,
+                           p->bytes,
+                           m->checkpoint};
+        rc = sl_audit_line_json(&l, &b);
+    }
+    for (int32_t i = 0; rt->cfg->audit.enabled && !rc && i < m->n_deltas; i++) {
+        const sl_mf_delta *d = &m->deltas[i];
+        fmt_partition(name, sizeof name, d->hour);
+        snprintf(id, sizeof id, "%s/%s/%s/c%" PRIu64, rt->cfg->pipeline,
+                 *d->stream ? d->stream : "-", name, m->checkpoint);
+        sl_audit_line l = {*d->stream ? "expired" : "pipeline",
+                           id,
+                           rt->cfg->pipeline,
+                           *d->stream ? d->stream : NULL,
+                           name,
+                           d->hour,
+                           -1,
+                           d->read,
+                           d->filtered,
+                           d->dead,
+                           d->late,
+                           0,
+                           0,
+                           0,
+                           m->checkpoint};
+        rc = sl_audit_line_json(&l, &b);
+    }
+    if (rc == SL_ERR_NOMEM)
+        rc = sl_error_set(err, rc, "audit log: out of memory");
+    else if (rc) /* an hour outside years 0000-9999: a bug, not data */
+        rc = sl_error_set(err, rc, "audit log: a partition's hour cannot be written");
+    if (!rc && (rc = sl_audit_log_append(rt->cfg->audit.path, sl_rt_wall_ms(), b.p, b.len, err)))
+        err->retriable = 1;
+    size_t wrote = b.len;
+    sl_buf_free(&b);
+    if (rc) return rc;
+    if (wrote) sl_fault_point("commit.audit_logged");
+    for (int32_t i = 0; i < m->n_parts; i++)
+        m->parts[i].audit_pending = 0;
+    for (int32_t i = 0; i < m->n_deltas; i++)
+        free(m->deltas[i].stream);
+    m->n_deltas = 0;
+    return SL_OK;
+}
+
 /* Compaction and _SUCCESS of every pending partition run on up to
  * COMMIT_THREADS threads (hundreds of streams commit an hour at once);
  * then the notifications go out one partition after another, each after its
@@ -436,6 +616,7 @@ sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
         pthread_mutex_destroy(&c.mu);
         sl_err_t rc = c.rc;
         if (rc) *err = c.err;
+        if (!rc) rc = audit_log(rt, m, err);     /* after every _SUCCESS, before notifying */
         for (int32_t j = 0; !rc && j < n; j++) { /* 3. notifications, in order */
             pend *q = &c.q[j];
             if (rt->notify[q->stream]) {
@@ -450,6 +631,12 @@ sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err)
             }
         }
         free(c.q);
+        if (rc) {
+            err->retriable = 1;
+            return rc;
+        }
+    } else {
+        sl_err_t rc = audit_log(rt, m, err); /* updates and deltas only */
         if (rc) {
             err->retriable = 1;
             return rc;

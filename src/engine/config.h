@@ -188,10 +188,15 @@ typedef struct sl_cfg {
     sl_cfg_stream *streams;
     int n_streams;
     struct {
-        sl_out_kind kind; /* files (default) or kafka */
-        char *path;       /* files: directory, default <state_dir>/../dead_letter? see config.c */
-        char *topic;      /* kafka */
+        sl_out_kind kind;     /* files (default) or kafka */
+        sl_out_format format; /* files: SL_OUTF_PARQUET (default) or SL_OUTF_JSONL */
+        char *path;           /* files: directory, default ./dead_letter (resolved) */
+        char *topic;          /* kafka */
     } dead_letter;
+    struct {
+        int enabled; /* audit.enabled, default true: per (stream, hour) counts */
+        char *path;  /* audit.path: the audit log's directory, default <state_dir>/audit */
+    } audit;
     struct {
         int watch; /* reload.watch: reload when the files change (default false) */
     } reload;

@@ -334,11 +334,25 @@ static sl_err_t check_root(sl_cfg_pctx *p, const sl_ynode *node, sl_cfg *c, cons
         if (AT(at, "dead_letter.path"))
             return kerr(p, AT(at, "dead_letter.path"), 0, 0, "dead_letter", "path",
                         "applies to kind files only; remove it");
+        if (AT(at, "dead_letter.format"))
+            return kerr(p, AT(at, "dead_letter.format"), 0, 0, "dead_letter", "format",
+                        "applies to kind files only; remove it");
         free(c->dead_letter.path);
         c->dead_letter.path = NULL;
+        c->dead_letter.format = (sl_out_format)-1; /* none (not shown by the dump) */
     } else if (AT(at, "dead_letter.topic")) {
         return kerr(p, AT(at, "dead_letter.topic"), 0, 0, "dead_letter", "topic",
                     "applies to kind kafka only; remove it or set kind: kafka");
+    } else if (!AT(at, "dead_letter.format")) {
+        c->dead_letter.format = SL_OUTF_PARQUET;
+    } else if (c->dead_letter.format != SL_OUTF_PARQUET && c->dead_letter.format != SL_OUTF_JSONL) {
+        return kerr(p, AT(at, "dead_letter.format"), 0, 0, "dead_letter", "format",
+                    "expected parquet or jsonl");
+    }
+    if (!c->audit.path) {
+        size_t n = strlen(c->state_dir) + 8;
+        if (!(c->audit.path = malloc(n))) return sl_cfg_nomem(p);
+        snprintf(c->audit.path, n, "%s/audit", c->state_dir);
     }
     if (c->http.listen) {
         char host[256];

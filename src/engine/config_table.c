@@ -287,11 +287,34 @@ const sl_cfg_key sl_cfg_keys[] = {
      .doc = "Where undecodable, unrouted and failed records go, with raw bytes, reason, topic, "
             "partition and offset."},
     {.path = "dead_letter.kind", .type = SL_CK_ENUM, .dflt = "files", .allowed = "files|kafka",
-     .off = R(dead_letter.kind), .doc = "files or kafka."},
+     .off = R(dead_letter.kind),
+     .doc = "files: files under `path`, one directory per hour (`dt=YYYY-MM-DD/hour=HH`, the "
+            "hour a dead letter is counted in by the audit), published at checkpoints like data "
+            "files (exactly once). kafka: one message per dead letter on `topic` in the source's "
+            "cluster (value: the raw bytes, key: the original key, headers `sluice.*` with the "
+            "pipeline, stream, topic, partition, offset, record, kind, hour and reason), in the "
+            "Kafka output's transaction of each checkpoint."},
     {.path = "dead_letter.path", .type = SL_CK_PATH, .dflt = "./dead_letter",
      .off = R(dead_letter.path), .doc = "kind files: the directory of dead-letter files."},
+    {.path = "dead_letter.format", .type = SL_CK_ENUM, .flags = SL_CKF_COMPUTED,
+     .dflt = "parquet (kind files)", .allowed = "parquet|jsonl", .off = R(dead_letter.format),
+     .doc = "kind files: parquet (columns pipeline, stream, topic, partition, offset, record, "
+            "kafka_timestamp, time, hour, kind, reason, raw, key) or jsonl (the same fields, "
+            "raw and key in base64)."},
     {.path = "dead_letter.topic", .type = SL_CK_STR, .off = R(dead_letter.topic),
      .doc = "kind kafka (required): the dead-letter topic."},
+    {.path = "audit", .type = SL_CK_MAP,
+     .doc = "Per stream and event hour, the records read, filtered, dead-lettered, late and "
+            "written, kept exactly once with the checkpoints, written into each committed hour's "
+            "`_SUCCESS` and its notifications, and into the audit log; `sluice audit` reconciles "
+            "them with the lake."},
+    {.path = "audit.enabled", .type = SL_CK_BOOL, .dflt = "true", .off = R(audit.enabled),
+     .doc = "Count per (stream, hour). false: no counting, no audit log, no `audit` object in "
+            "`_SUCCESS`."},
+    {.path = "audit.path", .type = SL_CK_PATH, .flags = SL_CKF_COMPUTED,
+     .dflt = "`<state_dir>/audit`", .off = R(audit.path),
+     .doc = "Directory of the audit log: JSON lines, one file per UTC day of writing "
+            "(`audit-YYYY-MM-DD.jsonl`)."},
     {.path = "reload", .type = SL_CK_MAP,
      .doc = "Hot reload: `sluice run` applies a changed pipeline file, schema or Lua script "
             "without a restart, on SIGHUP or (with `watch`) when the files change. The change "
@@ -372,7 +395,7 @@ size_t sl_cfg_parent_len(const char *path)
 
 int sl_cfg_allowed_at(const char *allowed, int i, char *buf, size_t cap)
 {
-    const char *p = allowed;
+    const char *p = i < 0 ? NULL : allowed;
     for (; p && i > 0; i--) {
         p = strchr(p, '|');
         if (p) p++;

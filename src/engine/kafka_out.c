@@ -35,6 +35,10 @@
  * does not hide aborted transactions from read_committed consumers either.
  * Against such a broker the Kafka output is at-least-once; against Kafka it
  * is exactly-once. sl_kx_start says so in the log when it detects it.
+ *
+ * Dead letters with dead_letter kind kafka go through the same gate and
+ * the same transaction (sl_kx_send_dead), so they are as exactly-once as
+ * the output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +51,7 @@
 
 #include "core/fault.h"
 #include "core/log.h"
+#include "engine/deadletter.h"
 #include "engine/rt_int.h"
 #include "plugins/kafka/kout.h"
 
@@ -199,8 +204,8 @@ sl_err_t sl_kx_decide(sl_rt *rt, int *rolled_back, sl_error *err)
     return SL_OK;
 }
 
-sl_err_t sl_kx_send(sl_worker *w, const sl_stream *st, const void *key, size_t klen,
-                    const void *val, size_t vlen, sl_error *err)
+/* The gate: a worker past barrier C waits until transaction C+1 is open. */
+static sl_err_t gate(sl_worker *w, sl_error *err)
 {
     sl_rt *rt = w->rt;
     if (atomic_load(&rt->txn_ckpt) != w->done_ckpt + 1) { /* wait for transaction C+1 */
@@ -219,5 +224,25 @@ sl_err_t sl_kx_send(sl_worker *w, const sl_stream *st, const void *key, size_t k
         if (atomic_load(&rt->stop))
             return sl_error_set(err, SL_ERR_IO, "stopping: kafka output closed");
     }
-    return sl_kout_send(rt->kout, st->kafka_topic, -1, key, klen, val, vlen, err);
+    return SL_OK;
+}
+
+sl_err_t sl_kx_send(sl_worker *w, const sl_stream *st, const void *key, size_t klen,
+                    const void *val, size_t vlen, sl_error *err)
+{
+    sl_err_t rc = gate(w, err);
+    return rc ? rc : sl_kout_send(w->rt->kout, st->kafka_topic, -1, key, klen, val, vlen, err);
+}
+
+sl_err_t sl_kx_send_dead(sl_worker *w, const sl_dl_rec *r, sl_error *err)
+{
+    const char *names[SL_DL_N_HEADERS], *values[SL_DL_N_HEADERS];
+    char num[128];
+    int n = sl_dl_headers(r, names, values, num, sizeof num);
+    sl_err_t rc = gate(w, err);
+    if (!rc)
+        rc = sl_kout_send_headers(w->rt->kout, w->rt->cfg->dead_letter.topic, -1, r->key,
+                                  r->key ? r->klen : 0, r->raw, r->len, names, values, n, err);
+    if (rc) sl_error_prefix(err, "dead letter");
+    return rc;
 }

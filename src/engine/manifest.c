@@ -31,7 +31,9 @@ static void clear_time(sl_manifest *m)
         free(m->parts[i].stream);
     for (int32_t i = 0; i < m->n_streams; i++)
         free(m->streams[i].stream);
-    m->n_parts = m->n_streams = 0;
+    for (int32_t i = 0; i < m->n_deltas; i++)
+        free(m->deltas[i].stream);
+    m->n_parts = m->n_streams = m->n_deltas = 0;
 }
 
 void sl_manifest_free(sl_manifest *m)
@@ -44,6 +46,7 @@ void sl_manifest_free(sl_manifest *m)
     free(m->files);
     free(m->parts);
     free(m->streams);
+    free(m->deltas);
     memset(m, 0, sizeof *m);
     m->watermark = m->first_hour = INT64_MIN;
 }
@@ -123,6 +126,20 @@ sl_mf_stream *sl_manifest_stream(sl_manifest *m, const char *stream)
     if (!s) return NULL;
     m->streams[m->n_streams] = (sl_mf_stream){s, INT64_MIN};
     return &m->streams[m->n_streams++];
+}
+
+sl_mf_delta *sl_manifest_delta(sl_manifest *m, const char *stream, int64_t hour)
+{
+    for (int32_t i = 0; i < m->n_deltas; i++)
+        if (m->deltas[i].hour == hour && !strcmp(m->deltas[i].stream, stream)) return &m->deltas[i];
+    if (grow((void **)&m->deltas, &m->cap_deltas, m->n_deltas + 1, sizeof *m->deltas)) return NULL;
+    char *s = strdup(stream);
+    if (!s) return NULL;
+    sl_mf_delta *d = &m->deltas[m->n_deltas++];
+    memset(d, 0, sizeof *d);
+    d->stream = s;
+    d->hour = hour;
+    return d;
 }
 
 sl_err_t sl_manifest_copy_time(sl_manifest *dst, const sl_manifest *src)
@@ -229,7 +246,7 @@ sl_err_t sl_manifest_write(const sl_manifest *m, const char *dir, const char *pi
     sl_err_t rc = sl_mkdirs(dir, err);
     if (rc) return rc;
     int lines = 0;
-    char line[128];
+    char line[256];
     int n = snprintf(line, sizeof line, "sluice-manifest 1\npipeline ");
     rc = sl_buf_append(&b, line, (size_t)n);
     if (!rc) rc = put_enc(&b, pipeline);
@@ -278,8 +295,19 @@ sl_err_t sl_manifest_write(const sl_manifest *m, const char *dir, const char *pi
         rc = sl_buf_append(&b, "part ", 5);
         if (!rc) rc = put_enc(&b, p->stream);
         n = snprintf(line, sizeof line,
-                     " %" PRId64 " %d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
-                     p->hour, p->state, p->version, p->rows, p->files, p->bytes, p->pending);
+                     " %" PRId64 " %d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d %" PRId64
+                     " %" PRId64 " %" PRId64 " %" PRId64 " %d\n",
+                     p->hour, p->state, p->version, p->rows, p->files, p->bytes, p->pending,
+                     p->read, p->filtered, p->dead, p->late, p->audit_pending);
+        if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
+    }
+    for (int32_t i = 0; !rc && i < m->n_deltas; i++, lines++) {
+        const sl_mf_delta *d = &m->deltas[i];
+        rc = sl_buf_append(&b, "delta ", 6);
+        if (!rc) rc = put_enc(&b, d->stream);
+        n = snprintf(line, sizeof line,
+                     " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", d->hour,
+                     d->read, d->filtered, d->dead, d->late);
         if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
     }
     n = snprintf(line, sizeof line, "end %d\n", lines);
@@ -321,9 +349,9 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
             rc = sl_error_set(err, SL_ERR_CORRUPT, "line %d: data after the end line", ln);
             break;
         }
-        char *tok[10];
+        char *tok[16];
         int nt = 0;
-        for (char *s = strtok(line, " "); s && nt < 10; s = strtok(NULL, " "))
+        for (char *s = strtok(line, " "); s && nt < 16; s = strtok(NULL, " "))
             tok[nt++] = s;
         if (nt == 0) {
             rc = sl_error_set(err, SL_ERR_CORRUPT, "line %d: empty", ln);
@@ -358,7 +386,7 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
                 rc = SL_ERR_NOMEM;
             else
                 t->through = strtoll(tok[2], NULL, 10);
-        } else if (!strcmp(tok[0], "part") && nt == 9 && !dec(tok[1])) {
+        } else if (!strcmp(tok[0], "part") && (nt == 9 || nt == 14) && !dec(tok[1])) {
             sl_mf_part *p = sl_manifest_part(m, tok[1], strtoll(tok[2], NULL, 10));
             if (!p)
                 rc = SL_ERR_NOMEM;
@@ -369,6 +397,23 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
                 p->files = strtoll(tok[6], NULL, 10);
                 p->bytes = strtoll(tok[7], NULL, 10);
                 p->pending = atoi(tok[8]);
+                if (nt == 14) { /* audit counts (a manifest from before them has none: 0) */
+                    p->read = strtoll(tok[9], NULL, 10);
+                    p->filtered = strtoll(tok[10], NULL, 10);
+                    p->dead = strtoll(tok[11], NULL, 10);
+                    p->late = strtoll(tok[12], NULL, 10);
+                    p->audit_pending = atoi(tok[13]);
+                }
+            }
+        } else if (!strcmp(tok[0], "delta") && nt == 7 && !dec(tok[1])) {
+            sl_mf_delta *d = sl_manifest_delta(m, tok[1], strtoll(tok[2], NULL, 10));
+            if (!d)
+                rc = SL_ERR_NOMEM;
+            else {
+                d->read = strtoll(tok[3], NULL, 10);
+                d->filtered = strtoll(tok[4], NULL, 10);
+                d->dead = strtoll(tok[5], NULL, 10);
+                d->late = strtoll(tok[6], NULL, 10);
             }
         } else if (!strcmp(tok[0], "end") && nt == 2) {
             if (atol(tok[1]) != ln - 1)

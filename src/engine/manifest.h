@@ -21,8 +21,23 @@
  *   file 1 play 5210 183012 lake/play/dt=2026-11-25/hour=13/.sluice+... lake/... 1764075600000
  *   wm 1764079230000 1764072000000               (event-time frontier, first hour)
  *   through play 1764075600000                   (hours before it are committed)
- *   part play 1764075600000 1 1 52100 12 1830120 1   (hour state version rows files bytes pending)
- *   end 9
+ *   part play 1764075600000 1 1 52100 12 1830120 1 60000 7400 500 0 0
+ *        (hour state version rows files bytes pending, then the audit counts
+ *         read filtered dead late and the audit-line mark; see below)
+ *   delta %00 1764075600000 12 0 12 0   (counts of no partition: stream, hour,
+ *                                        read filtered dead late)
+ *   end 10
+ *
+ * Audit counts (engine/audit.h). A part's read, filtered, dead and late are
+ * cumulative and its rows are what was written, so read = rows + filtered
+ * + dead + late. They are carried from manifest to manifest like the rest
+ * of the partition, and checkpoint C adds what the workers counted up to
+ * barrier C: a crash loses uncommitted counts together with the uncommitted
+ * files. A part line of 9 fields (written before the audit) loads with
+ * zero counts. `delta` lines are counts of checkpoint C alone that belong
+ * to no tracked partition (records of no stream, written %00, and counts
+ * for an hour committed so long ago that its part was forgotten); they are
+ * not carried forward: the audit log records them once per checkpoint.
  *
  * Strings are percent-encoded (bytes <= 0x20, '%' and >= 0x7f), and `end N`
  * counts the lines before it: a manifest without a correct end line is
@@ -60,7 +75,19 @@ typedef struct sl_mf_part {
     int state;    /* SL_PART_* */
     int64_t version, rows, files, bytes;
     int pending; /* committed by this checkpoint: _SUCCESS and notifications to (re)do */
+    /* audit: records read (that reached the stream in this hour), filtered,
+     * dead-lettered, late (for the hour once committed, not written into
+     * it); written is rows */
+    int64_t read, filtered, dead, late;
+    int audit_pending; /* committed earlier, counts changed: an audit line to (re)write */
 } sl_mf_part;
+
+/* Counts of one checkpoint that belong to no tracked partition. */
+typedef struct sl_mf_delta {
+    char *stream; /* "" for records of no stream */
+    int64_t hour;
+    int64_t read, filtered, dead, late;
+} sl_mf_delta;
 
 /* Per stream: every hour before `through` is committed. */
 typedef struct sl_mf_stream {
@@ -84,6 +111,8 @@ typedef struct sl_manifest {
     int32_t n_parts, cap_parts;
     sl_mf_stream *streams;
     int32_t n_streams, cap_streams;
+    sl_mf_delta *deltas; /* this checkpoint's only (not carried by sl_manifest_copy_time) */
+    int32_t n_deltas, cap_deltas;
 } sl_manifest;
 
 void sl_manifest_free(sl_manifest *m); /* and zero */
@@ -99,6 +128,9 @@ sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream
 sl_mf_part *sl_manifest_part(sl_manifest *m, const char *stream, int64_t hour);
 /* The stream's commit state, created (through = INT64_MIN) when missing; NULL on NOMEM. */
 sl_mf_stream *sl_manifest_stream(sl_manifest *m, const char *stream);
+/* The delta entry (stream, hour) of this checkpoint, created zero when
+ * missing; NULL on NOMEM. */
+sl_mf_delta *sl_manifest_delta(sl_manifest *m, const char *stream, int64_t hour);
 /* Copy the event-time state (watermark, first hour, parts, streams) of src into dst. */
 sl_err_t sl_manifest_copy_time(sl_manifest *dst, const sl_manifest *src) SL_MUST_CHECK;
 

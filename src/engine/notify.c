@@ -154,12 +154,17 @@ static sl_err_t sl_ntf_kstr(sl_buf *o, const char *key, const char *v, int first
     return rc ? rc : sl_json_put_str(o, v, strlen(v));
 }
 
-static sl_err_t sl_ntf_kint(sl_buf *o, const char *key, int64_t v)
+static sl_err_t sl_ntf_kint_at(sl_buf *o, const char *key, int64_t v, int first)
 {
     char num[24];
     int w = snprintf(num, sizeof num, "%" PRId64, v);
-    sl_err_t rc = sl_ntf_key(o, key, 0);
+    sl_err_t rc = sl_ntf_key(o, key, first);
     return rc ? rc : sl_buf_append(o, num, (size_t)w);
+}
+
+static sl_err_t sl_ntf_kint(sl_buf *o, const char *key, int64_t v)
+{
+    return sl_ntf_kint_at(o, key, v, 0);
 }
 
 sl_err_t sl_notify_json(const sl_notify_event *ev, sl_buf *out)
@@ -184,6 +189,17 @@ sl_err_t sl_notify_json(const sl_notify_event *ev, sl_buf *out)
     if (!rc) rc = sl_ntf_kstr(out, "hour_start", hs, 0);
     if (!rc) rc = sl_ntf_kstr(out, "watermark", wm, 0);
     if (!rc) rc = sl_ntf_kint(out, "watermark_ms", ev->watermark_ms);
+    if (!rc && ev->audit) {
+        const sl_notify_audit *a = ev->audit;
+        rc = sl_ntf_key(out, "audit", 0);
+        if (!rc) rc = sl_buf_put_u8(out, '{');
+        if (!rc) rc = sl_ntf_kint_at(out, "read", a->read, 1);
+        if (!rc) rc = sl_ntf_kint(out, "filtered", a->filtered);
+        if (!rc) rc = sl_ntf_kint(out, "dead_lettered", a->dead_lettered);
+        if (!rc) rc = sl_ntf_kint(out, "late", a->late);
+        if (!rc) rc = sl_ntf_kint(out, "written", a->written);
+        if (!rc) rc = sl_buf_put_u8(out, '}');
+    }
     if (!rc) rc = sl_buf_put_u8(out, '}');
     if (rc) out->len = mark;
     return rc;

@@ -23,17 +23,24 @@
 #include "core/err.h"
 #include "engine/config.h"
 
+/* The audit counts of a committed partition (engine/audit.h). */
+typedef struct sl_notify_audit {
+    int64_t read, filtered, dead_lettered, late, written;
+} sl_notify_audit;
+
 typedef struct sl_notify_event {
     const char *id; /* "<pipeline>/<stream>/<partition>/v<version>": the same on a resend */
     const char *pipeline, *stream, *partition; /* partition: "dt=2025-12-01/hour=13" */
     const char *path;                          /* the partition directory */
     int64_t version, rows, files, bytes;
     int64_t hour_start_ms, watermark_ms;
+    const sl_notify_audit *audit; /* NULL: none (audit.enabled false) */
 } sl_notify_event;
 
 /* JSON object of the event (keys: id, pipeline, stream, partition, path,
  * version, rows, files, bytes, hour_start (RFC 3339 UTC), watermark
- * (RFC 3339 UTC), watermark_ms), appended to out. A time is written with
+ * (RFC 3339 UTC), watermark_ms, and with audit counts "audit": {read,
+ * filtered, dead_lettered, late, written}), appended to out. A time is written with
  * milliseconds only when it has some ("2025-12-01T13:00:00Z",
  * "2025-12-01T14:00:30.250Z"). SL_ERR_INVALID for a NULL string or a time
  * outside years 0000-9999; on any error out is as it was. */

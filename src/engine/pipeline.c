@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/deadletter.h"
 #include "engine/lua_etl.h"
 #include "formats/batch/kbatch.h"
 #include "formats/parquet/pq_writer.h"
@@ -744,14 +745,10 @@ sl_err_t sl_pipeline_compile(sl_pipeline *p, const sl_cfg *cfg, sl_error *err)
         if ((rc = stream_compile(p, i, err))) goto fail;
     }
     if (cfg->n_streams == 1 && cfg->streams[0].route.kind == SL_ROUTE_ALL) p->route_all = 0;
-    if (cfg->dead_letter.kind != SL_OUT_FILES || !cfg->dead_letter.path) {
-        rc = sl_error_set(err, SL_ERR_UNSUPPORTED,
-                          "%s: dead_letter: only kind files is available in this version (dead "
-                          "letters to a Kafka topic come with the operations work); use "
-                          "{ kind: files, path: DIR }",
-                          cfg->file);
+    if (cfg->dead_letter.kind == SL_OUT_KAFKA) /* its messages go in the checkpoint's transaction */
+        p->has_kafka_out = 1;
+    else if ((rc = sl_dl_schema(&p->dl_schema, err)))
         goto fail;
-    }
     if ((rc = build_groups(p, err))) goto fail;
     return SL_OK;
 fail:
@@ -779,6 +776,7 @@ void sl_pipeline_free(sl_pipeline *p)
         sl_plan_free(&p->plans[i]);
         free(p->plan_msg[i]);
     }
+    sl_schema_free(&p->dl_schema);
     free(p->groups);
     free(p->plans);
     free(p->plan_msg);

@@ -99,6 +99,7 @@ typedef struct sl_pipeline {
     int has_kafka_out;      /* a stream has a kafka output: checkpoints carry a transaction */
     sl_route_group *groups; /* field routes, grouped by (plan, path) */
     int32_t n_groups;
+    sl_schema dl_schema; /* dead letters as Parquet (engine/deadletter.h) */
 } sl_pipeline;
 
 sl_err_t sl_pipeline_compile(sl_pipeline *p, const sl_cfg *cfg, sl_error *err) SL_MUST_CHECK;

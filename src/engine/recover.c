@@ -190,7 +190,7 @@ sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err)
     const char **roots = malloc(sizeof *roots * (size_t)(2 * rt->pl->n_streams + 1));
     if (!roots) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     int nr = 0;
-    roots[nr++] = rt->cfg->dead_letter.path;
+    if (rt->cfg->dead_letter.path) roots[nr++] = rt->cfg->dead_letter.path; /* none: kind kafka */
     for (int32_t i = 0; i < rt->pl->n_streams; i++) {
         const char *cand[2] = {rt->pl->streams[i].tpl.root, rt->pl->streams[i].late_tpl.root};
         for (int c = 0; c < 2; c++) {

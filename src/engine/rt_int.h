@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/col.h"
 #include "core/rows_json.h"
+#include "engine/audit.h"
 #include "engine/manifest.h"
 #include "engine/pipeline.h"
 #include "engine/runtime.h"
@@ -33,7 +34,7 @@ typedef struct sl_rt sl_rt;
 
 /* One open output file: a stream's partition directory, in one worker. */
 typedef struct sl_bucket {
-    int32_t stream; /* -1: the dead-letter file */
+    int32_t stream; /* -1: a dead-letter file (one per audit hour) */
     char *dir;
     uint32_t hash;
     struct sl_bucket *next; /* hash chain */
@@ -140,7 +141,6 @@ typedef struct sl_worker {
     uint32_t table_mask;
     int32_t n_open;
     uint64_t tick;
-    sl_bucket *dlq;
     uint64_t seq;
     uint64_t done_ckpt; /* last barrier this worker passed */
     int64_t pause_us;   /* how long it stopped ingesting at that barrier (hand-over) */
@@ -150,6 +150,11 @@ typedef struct sl_worker {
     atomic_llong first_ms, last_ms; /* wall time of the first and last message processed */
     char *errmsg;                   /* a fatal error, for the coordinator */
     atomic_int failed;
+    /* audit counts (engine/audit.h): au[au_cur] counts now; the other is the
+     * table handed over at the last barrier, merged and emptied by the
+     * coordinator (commit.c) before the next one */
+    sl_audit_tab au[2];
+    int au_cur;
 } sl_worker;
 
 /* What partition commit keeps per stream of one pipeline (a hot reload
@@ -292,6 +297,9 @@ sl_err_t sl_kx_commit(sl_rt *rt, const sl_manifest *m, sl_error *err) SL_MUST_CH
 sl_err_t sl_kx_begin_next(sl_rt *rt, uint64_t c, sl_error *err) SL_MUST_CHECK;
 sl_err_t sl_kx_send(sl_worker *w, const sl_stream *st, const void *key, size_t klen,
                     const void *val, size_t vlen, sl_error *err) SL_MUST_CHECK;
+/* A dead letter to dead_letter.topic (engine/deadletter.h), same transaction. */
+struct sl_dl_rec;
+sl_err_t sl_kx_send_dead(sl_worker *w, const struct sl_dl_rec *r, sl_error *err) SL_MUST_CHECK;
 
 /* commit.c */
 sl_err_t sl_commit_prepare(const sl_rt *rt, const sl_pipeline *pl, sl_commit_state *cs,
@@ -314,6 +322,13 @@ sl_err_t sl_commit_run(sl_rt *rt, sl_manifest *m, sl_error *err) SL_MUST_CHECK;
 sl_err_t sl_compact_partition(sl_rt *rt, const sl_stream *st, const char *dir, int64_t version,
                               int64_t target, int64_t *files, int64_t *bytes,
                               sl_error *err) SL_MUST_CHECK;
+
+/* A Parquet (not JSON-lines) file: the stream's format, or dead_letter.format. */
+static inline int sl_bucket_parquet(const sl_rt *rt, const sl_bucket *b)
+{
+    return b->stream >= 0 ? !rt->pl->streams[b->stream].jsonl
+                          : rt->cfg->dead_letter.format == SL_OUTF_PARQUET;
+}
 
 /* closer.c */
 sl_err_t sl_closer_start(sl_rt *rt, int32_t threads, sl_error *err);

@@ -10,11 +10,17 @@
  * checkpoint consistent. The hand-over costs a pointer move per bucket; the
  * encoding of the last rows, the footer and the fsync run on the pool.
  *
- * A record that cannot be decoded, routed or timed goes to the worker's
- * dead-letter file (JSON lines: stream, topic, partition, offset, record
- * index within a batched value, reason, raw bytes in base64). Dead-letter
- * files are checkpointed and published exactly like data files, so they
- * are exactly-once too.
+ * A record that cannot be decoded, routed or timed is dead-lettered
+ * (engine/deadletter.h): into the worker's dead-letter file of its audit
+ * hour (Parquet or JSON lines, a bucket of stream -1 in the same table),
+ * checkpointed and published exactly like data files, so exactly once too;
+ * or, with dead_letter kind kafka, into the checkpoint's Kafka transaction.
+ *
+ * Audit (engine/audit.h): every record of a stream with a files output is
+ * counted in the worker's table under (stream, hour) as read and as its
+ * outcome (filtered, dead, late; written ones are the files' rows), records
+ * of no stream under stream -1. The barrier swaps the table with the one
+ * the coordinator emptied, as it hands over the buckets.
  *
  * Departure from DESIGN.md: JSON-lines (row) files are rolled at every
  * barrier like Parquet files, instead of staying open with a valid length
@@ -36,6 +42,7 @@
 #include "core/base64.h"
 #include "core/fault.h"
 #include "core/log.h"
+#include "engine/deadletter.h"
 #include "engine/lua_etl.h"
 #include "engine/rt_int.h"
 #include "formats/json/json_dec.h"
@@ -84,7 +91,7 @@ static void table_remove(sl_worker *w, sl_bucket *b)
  * empty bucket (no file opened) is just freed. */
 static void roll(sl_worker *w, sl_bucket *b, uint64_t ckpt, int locked)
 {
-    if (b->stream >= 0) table_remove(w, b);
+    table_remove(w, b);
     if (!b->os && b->batch.nrows == 0 && b->line.len == 0) {
         sl_bucket_free(b);
         return;
@@ -106,10 +113,6 @@ void sl_worker_roll_all(sl_worker *w, uint64_t ckpt)
             b = next;
         }
     }
-    if (w->dlq) {
-        roll(w, w->dlq, ckpt, 1);
-        w->dlq = NULL;
-    }
 }
 
 /* Names: hidden ".sluice+PIPELINE+INSTANCE+wW+ATTEMPT+SEQ.inprogress",
@@ -125,15 +128,13 @@ static sl_err_t bucket_open_file(sl_rt *rt, sl_bucket *b, sl_error *err)
              rt->cfg->pipeline, rt->instance, b->worker, rt->attempt, b->seq);
     if (!(b->hidden = strdup(path))) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     sl_err_t rc = rt->st->vt->create(rt->st, b->hidden, &b->os, err);
-    if (rc) return rc;
-    if (b->stream >= 0 && !rt->pl->streams[b->stream].jsonl) {
-        const sl_stream *st = &rt->pl->streams[b->stream];
-        sl_pq_options o = {0};
-        o.codec = st->codec;
-        o.row_group_bytes = (size_t)rt->cfg->limits.row_group_size;
-        rc = sl_pq_writer_open(&b->pw, &st->out_schema, b->os, &o, err);
-    }
-    return rc;
+    if (rc || !sl_bucket_parquet(rt, b)) return rc;
+    sl_pq_options o = {0};
+    o.codec = b->stream >= 0 ? rt->pl->streams[b->stream].codec : SL_PQ_CODEC_ZSTD;
+    o.row_group_bytes = (size_t)rt->cfg->limits.row_group_size;
+    const sl_schema *sch =
+        b->stream >= 0 ? &rt->pl->streams[b->stream].out_schema : &rt->pl->dl_schema;
+    return sl_pq_writer_open(&b->pw, sch, b->os, &o, err);
 }
 
 /* The output view of the batch: the projected columns, sharing builders. */
@@ -150,9 +151,15 @@ sl_err_t sl_bucket_drain(sl_rt *rt, sl_bucket *b, sl_error *err)
     if (b->batch.nrows == 0 && b->line.len == 0) return SL_OK;
     sl_err_t rc;
     if (!b->os && (rc = bucket_open_file(rt, b, err))) return rc;
-    if (b->stream < 0) {
+    if (b->stream < 0 && !b->pw) { /* dead letters as JSON lines */
         rc = sl_ostream_write(b->os, b->line.p, b->line.len, err);
         sl_buf_reset(&b->line);
+        return rc;
+    }
+    if (b->stream < 0) { /* dead letters as Parquet */
+        b->rows += (int64_t)b->batch.nrows;
+        rc = sl_pq_writer_write(b->pw, &b->batch, err);
+        sl_batch_reset(&b->batch);
         return rc;
     }
     const sl_stream *st = &rt->pl->streams[b->stream];
@@ -194,7 +201,8 @@ static sl_bucket *bucket_new(sl_worker *w, int32_t stream, const char *dir, uint
         b->view.schema = &st->out_schema;
         b->view.ncols = st->out_schema.n_leaves;
         if (!(b->view.cols = calloc((size_t)b->view.ncols + 1, sizeof(sl_col)))) goto nomem;
-    }
+    } else if (sl_bucket_parquet(w->rt, b) && sl_batch_init(&b->batch, &w->rt->pl->dl_schema))
+        goto nomem;
     return b;
 nomem:
     sl_bucket_free(b);
@@ -206,8 +214,10 @@ static sl_bucket *bucket_get(sl_worker *w, int32_t stream, const char *dir, int6
                              sl_error *err)
 {
     uint32_t h = hash_key(stream, dir);
+    /* the hour too: a directory of a template without {hour} holds many
+     * hours, and a file must hold one (commit.c accounts files by hour) */
     for (sl_bucket *b = w->table[h & w->table_mask]; b; b = b->next)
-        if (b->hash == h && b->stream == stream && !strcmp(b->dir, dir)) {
+        if (b->hash == h && b->stream == stream && b->hour == hour && !strcmp(b->dir, dir)) {
             b->last_used = ++w->tick;
             return b;
         }
@@ -220,7 +230,7 @@ static sl_bucket *bucket_get(sl_worker *w, int32_t stream, const char *dir, int6
     }
     sl_bucket *b = bucket_new(w, stream, dir, h, err);
     if (!b) return NULL;
-    b->hour = hour; /* a directory holds one hour (the template has {date}/{hour} or not) */
+    b->hour = hour; /* INT64_MIN: no hour partition (late side output, dead letters) */
     b->last_used = ++w->tick;
     b->next = w->table[h & w->table_mask];
     w->table[h & w->table_mask] = b;
@@ -277,44 +287,78 @@ typedef struct msgctx {
     sl_part *pt; /* its input partition */
 } msgctx;
 
-static sl_err_t put_json_str(sl_buf *b, const char *s)
-{
-    return sl_json_put_str(b, s, strlen(s));
-}
+/* ---- audit counts ---- */
 
-static sl_err_t dead_letter(sl_worker *w, const msgctx *m, int32_t stream, const char *reason,
-                            const uint8_t *raw, size_t len, sl_error *err)
+enum { AU_WRITTEN, AU_FILTERED, AU_DEAD, AU_LATE };
+
+/* Count a record of stream s (-1: none) in hour: read, and its outcome
+ * (written records are only read here: their rows are the files'). */
+static sl_err_t au_count(sl_worker *w, int32_t s, int64_t hour, int what, sl_error *err)
 {
     sl_rt *rt = w->rt;
-    if (!w->dlq) {
-        const char *dir = rt->cfg->dead_letter.path;
-        if (!(w->dlq = bucket_new(w, -1, dir, 0, err))) return err->code;
-        w->dlq->hour = INT64_MIN;
-    }
-    sl_buf *b = &w->dlq->line;
-    char head[256];
-    int n = snprintf(head, sizeof head, "{\"pipeline\":");
-    sl_err_t rc = sl_buf_append(b, head, (size_t)n);
-    if (!rc) rc = put_json_str(b, rt->cfg->pipeline);
-    if (!rc) rc = sl_buf_append(b, ",\"stream\":", 10);
-    if (!rc)
-        rc = stream >= 0 ? put_json_str(b, rt->cfg->streams[stream].name)
-                         : sl_buf_append(b, "null", 4);
-    if (!rc) rc = sl_buf_append(b, ",\"topic\":", 9);
-    if (!rc) rc = put_json_str(b, m->topic);
-    n = snprintf(head, sizeof head,
-                 ",\"partition\":%d,\"offset\":%" PRId64
-                 ",\"record\":%zu,\"kafka_timestamp\":%" PRId64 ",\"time\":%" PRId64 ",\"reason\":",
-                 m->partition, m->offset, m->record, m->kts, m->ingest_ms);
-    if (!rc) rc = sl_buf_append(b, head, (size_t)n);
-    if (!rc) rc = put_json_str(b, reason);
-    if (!rc) rc = sl_buf_append(b, ",\"raw_base64\":\"", 15);
-    if (!rc) rc = sl_base64_encode(raw, len, b);
-    if (!rc) rc = sl_buf_append(b, "\"}\n", 3);
-    if (rc) return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
+    if (!rt->cfg->audit.enabled || (s >= 0 && rt->pl->streams[s].out_files < 0)) return SL_OK;
+    sl_audit_n *n = sl_audit_at(&w->au[w->au_cur], s, hour);
+    if (!n) return sl_error_set(err, SL_ERR_NOMEM, "out of memory (audit counts)");
+    n->read++;
+    n->filtered += what == AU_FILTERED;
+    n->dead += what == AU_DEAD;
+    n->late += what == AU_LATE;
+    return SL_OK;
+}
+
+/* The audit hour of a decoded record: its event hour, else its Kafka
+ * timestamp's (no event time: a null field, a string that does not parse). */
+static int64_t rec_hour(const sl_stream *st, const sl_rec *r, int64_t kts)
+{
+    int64_t et;
+    char why[300];
+    return sl_audit_hour(sl_stream_event_time(st, r, kts, &et, why, sizeof why) ? kts : et);
+}
+
+/* ---- dead letters ---- */
+
+/* One dead letter of stream (-1: none), counted in hour; whole_value: the
+ * bytes are a Kafka value that could not be unpacked, not one record. */
+static sl_err_t dead_letter(sl_worker *w, const msgctx *m, int32_t stream, int64_t hour,
+                            int whole_value, const char *reason, const uint8_t *raw, size_t len,
+                            sl_error *err)
+{
+    sl_rt *rt = w->rt;
+    sl_err_t rc = au_count(w, stream, hour, AU_DEAD, err);
+    if (rc) return rc;
     sl_ctr_add(&w->ps.sc[stream >= 0 ? stream : rt->pl->n_streams].dead, 1);
-    w->dlq->rows++;
-    if (b->len >= BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, w->dlq, err);
+    sl_dl_rec d = {rt->cfg->pipeline,
+                   stream >= 0 ? rt->cfg->streams[stream].name : NULL,
+                   m->topic,
+                   m->partition,
+                   m->offset,
+                   (int32_t)m->record,
+                   m->kts,
+                   m->ingest_ms,
+                   hour,
+                   whole_value,
+                   reason,
+                   raw,
+                   len,
+                   m->key,
+                   m->klen};
+    if (rt->cfg->dead_letter.kind == SL_OUT_KAFKA) return sl_kx_send_dead(w, &d, err);
+    char dir[4096];
+    if (sl_dl_dir(dir, sizeof dir, rt->cfg->dead_letter.path, hour) < 0)
+        return sl_error_set(err, SL_ERR_INVALID, "dead_letter.path: %s: too long",
+                            rt->cfg->dead_letter.path);
+    sl_bucket *b = bucket_get(w, -1, dir, INT64_MIN, err);
+    if (!b) return err->code;
+    if (b->batch.schema) {
+        if (sl_dl_row(&b->batch, &d))
+            return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
+        if (sl_batch_bytes(&b->batch) >= BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, b, err);
+        return SL_OK;
+    }
+    if (sl_dl_json(&b->line, &d))
+        return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
+    b->rows++;
+    if (b->line.len >= BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, b, err);
     return SL_OK;
 }
 
@@ -358,6 +402,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     sl_error e;
     sl_rec *r = NULL;
     sl_sctr *nc = &w->ps.sc[pl->n_streams]; /* no stream */
+    int64_t khour = sl_audit_hour(m->kts);  /* the audit hour of what has no event time */
     if (s < 0) { /* route by field: parse with each group's plan until one matches */
         int32_t parsed = -1, failed = 0;
         for (int32_t g = 0; g < pl->n_groups && s < 0; g++) {
@@ -381,11 +426,11 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         if (s < 0 && failed && parsed < 0) { /* it decodes as none of the messages */
             char reason[SL_ERRMSG_MAX + 64];
             snprintf(reason, sizeof reason, "decode (to route by field): %s", e.msg);
-            return dead_letter(w, m, -1, reason, p, len, err);
+            return dead_letter(w, m, -1, khour, 0, reason, p, len, err);
         }
         if (s < 0) {
             sl_ctr_add(&w->n_unrouted, 1);
-            return dead_letter(w, m, -1,
+            return dead_letter(w, m, -1, khour, 0,
                                "no stream matches the record (route by topic, header "
                                "and field all failed)",
                                p, len, err);
@@ -397,27 +442,29 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
         if (parse(w, &pl->streams[s], r, p, len, &e)) {
             char reason[SL_ERRMSG_MAX + 64];
             snprintf(reason, sizeof reason, "decode: %s", e.msg);
-            return dead_letter(w, m, s, reason, p, len, err);
+            return dead_letter(w, m, s, khour, 0, reason, p, len, err);
         }
     }
     const sl_stream *st = &pl->streams[s];
     sl_sctr *sc = &w->ps.sc[s];
+    const sl_rec *r0 = r; /* as decoded: dropped records count in its hour */
+    int au = rt->cfg->audit.enabled && st->out_files >= 0;
     if (st->filter && !sl_filter_eval(st->filter, r)) {
         sl_ctr_add(&sc->filtered, 1);
-        return SL_OK;
+        return au ? au_count(w, s, rec_hour(st, r0, m->kts), AU_FILTERED, err) : SL_OK;
     }
     if (w->ps.lua[s]) { /* the script writes its result into a second record */
         sl_rec *out = w->ps.outs[st->plan];
         int kept = sl_lua_etl_apply(w->ps.lua[s], r, out, &e);
         if (kept == 0) {
             sl_ctr_add(&sc->filtered, 1);
-            return SL_OK;
+            return au ? au_count(w, s, rec_hour(st, r0, m->kts), AU_FILTERED, err) : SL_OK;
         }
         if (kept < 0) {
             if (kept == SL_ERR_NOMEM) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
             char reason[SL_ERRMSG_MAX + 64];
             snprintf(reason, sizeof reason, "script: %s", e.msg);
-            return dead_letter(w, m, s, reason, p, len, err);
+            return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0, reason, p, len, err);
         }
         r = out;
     }
@@ -431,7 +478,7 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
             if (erc) {
                 char reason[SL_ERRMSG_MAX + 64];
                 snprintf(reason, sizeof reason, "kafka output: encode: %s", e.msg);
-                return dead_letter(w, m, s, reason, p, len, err);
+                return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0, reason, p, len, err);
             }
             v = w->enc.p;
             vl = w->enc.len;
@@ -446,23 +493,26 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     int64_t et;
     char why[300];
     if (sl_stream_event_time(st, r, m->kts, &et, why, sizeof why))
-        return dead_letter(w, m, s, why, p, len, err);
+        return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0, why, p, len, err);
     if (et > m->pt->max_et) m->pt->max_et = et; /* the partition's watermark (commit.c) */
-    int64_t hour = et >= 0 ? et / 3600000 * 3600000 : -((-et + 3599999) / 3600000) * 3600000;
+    int64_t hour = sl_audit_hour(et);
     const sl_template *tpl = &st->tpl;
     int64_t bucket_hour = hour;
+    int outcome = AU_WRITTEN;
     if (hour < atomic_load_explicit(&rt->through[s], memory_order_relaxed)) {
         /* its hour is committed: late (commit.late) */
         sl_ctr_add(&sc->late, 1);
-        if (st->cfg->commit.late == SL_LATE_DROP) return SL_OK;
+        if (st->cfg->commit.late == SL_LATE_DROP) return au_count(w, s, hour, AU_LATE, err);
         if (st->cfg->commit.late == SL_LATE_SIDE_OUTPUT) {
             tpl = &st->late_tpl;
             bucket_hour = INT64_MIN; /* not part of any hour partition */
+            outcome = AU_LATE;
         } /* reopen: into its partition, which commits again (commit.c) */
     }
     char dir[4096];
     if (sl_tpl_expand(tpl, st, r, et, dir, sizeof dir) < 0)
-        return dead_letter(w, m, s, "output path longer than 4095 bytes", p, len, err);
+        return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0,
+                           "output path longer than 4095 bytes", p, len, err);
     sl_bucket *b = bucket_get(w, s, dir, bucket_hour, err);
     if (!b) return err->code;
     sl_err_t rc = sl_rec_emit(r, &b->batch, &e);
@@ -470,10 +520,11 @@ static sl_err_t record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, co
     if (rc) {
         char reason[SL_ERRMSG_MAX + 64];
         snprintf(reason, sizeof reason, "decode: %s", e.msg);
-        return dead_letter(w, m, s, reason, p, len, err);
+        return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0, reason, p, len, err);
     }
     if (put_meta(st, &b->batch, m)) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
     sl_ctr_add(&sc->out, 1);
+    if ((rc = au_count(w, s, hour, outcome, err))) return rc;
     return bucket_check(w, b, err);
 }
 
@@ -533,8 +584,8 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
         sl_ctr_add(&nc->in, 1);
         sl_ctr_add(&nc->bytes, (long long)km->len);
         sl_ctr_add(&w->n_unrouted, 1);
-        rc = dead_letter(w, &m, -1, "no stream matches the record's topic or headers", val, km->len,
-                         err);
+        rc = dead_letter(w, &m, -1, sl_audit_hour(m.kts), 0,
+                         "no stream matches the record's topic or headers", val, km->len, err);
     } else {
         const sl_stream *st = s >= 0 ? &rt->pl->streams[s] : NULL;
         if (!st) /* field routes: the framing of the first field-routed stream */
@@ -551,7 +602,7 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
                 sl_ctr_add(&bc->bytes, (long long)km->len);
                 char reason[SL_ERRMSG_MAX + 64];
                 snprintf(reason, sizeof reason, "batch: %s", e.msg);
-                rc = dead_letter(w, &m, s, reason, val, km->len, err);
+                rc = dead_letter(w, &m, s, sl_audit_hour(m.kts), 1, reason, val, km->len, err);
             } else {
                 const uint8_t *rp;
                 size_t rl;
@@ -565,7 +616,7 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
                     sl_ctr_add(&bc->in, 1);
                     char reason[SL_ERRMSG_MAX + 64];
                     snprintf(reason, sizeof reason, "batch: %s", e.msg);
-                    rc = dead_letter(w, &m, s, reason, val, km->len, err);
+                    rc = dead_letter(w, &m, s, sl_audit_hour(m.kts), 1, reason, val, km->len, err);
                 }
             }
         } else
@@ -585,6 +636,7 @@ static void barrier(sl_worker *w, uint64_t c)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&rt->mu);
     sl_worker_roll_all(w, c);
+    w->au_cur ^= 1; /* the coordinator emptied the other table at the last checkpoint */
     for (int32_t i = 0; i < w->n_parts; i++) {
         sl_part *p = &w->parts[i];
         p->snap = p->next;
@@ -717,8 +769,9 @@ void sl_worker_free(sl_worker *w)
             b = next;
         }
     }
-    sl_bucket_free(w->dlq);
     sl_buf_free(&w->enc);
+    sl_audit_tab_free(&w->au[0]);
+    sl_audit_tab_free(&w->au[1]);
     free(w->table);
     sl_wpl_free(&w->ps);
     if (w->q) rd_kafka_queue_destroy(w->q);

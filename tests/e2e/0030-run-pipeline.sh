@@ -111,21 +111,27 @@ console.log(r.getRowsJson()[0].join(' '));")
 left=$(find "$T/lake" -name '.sluice+*' | wc -l)
 [ "$left" = 0 ] || fail "$left in-progress files left in the lake"
 ls "$T/state/manifests/"*.manifest >/dev/null || fail "no manifest"
-# unrouted records (log_id 001003) are dead-lettered with their position
+# unrouted records (log_id 001003) are dead-lettered with their position,
+# read back by DuckDB from the Parquet dead letters (dt=/hour= of their
+# Kafka timestamp, since they have no stream to give them an event time)
 nexp=$(/usr/bin/python3 "$TOOLS/run_expect.py" --proto "$T/play_event.proto" --input "$T/ev.pb" --stream x=001003 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["x"]["rows"])')
-ndl=$(cat "$T"/lake/_dead_letter/*.jsonl | wc -l)
-[ "$ndl" = $((nexp + 3)) ] || fail "dead letters: $ndl, expected $nexp unrouted records + 3 undecodable"
-cat "$T"/lake/_dead_letter/*.jsonl | /usr/bin/python3 -c '
-import base64, json, sys
-bad = [d for d in map(json.loads, sys.stdin) if d["reason"].startswith("decode")]
-raw = sorted(base64.b64decode(d["raw_base64"]) for d in bad)
+(cd "$TOOLS" && node duckq.mjs --json "SELECT stream, topic, partition, \"offset\", record, kind, reason, base64(raw),
+  epoch_ms(hour), epoch_ms(kafka_timestamp), regexp_extract(filename, 'dt=([0-9-]+)/hour=([0-9]+)/[^/]*\$', ['d', 'h'])
+  FROM read_parquet('$T/lake/_dead_letter/*/*/*.parquet', filename=true, hive_partitioning=false)") > "$T/dead.json"
+/usr/bin/python3 - "$T/dead.json" "$nexp" <<'PY' || fail "dead letters are not what was produced"
+import base64, datetime, json, sys
+rows, nexp = json.load(open(sys.argv[1])), int(sys.argv[2])
+if len(rows) != nexp + 3: sys.exit(f'{len(rows)} dead letters, expected {nexp} unrouted records + 3 undecodable')
+for st, topic, part, off, rec, kind, reason, raw, hour, kts, d in rows:
+    assert st is None and topic == 'events' and int(off) >= 0 and rec == 0 and kind == 'record', rows[0]
+    assert int(hour) == int(kts) // 3600000 * 3600000, (hour, kts)   # the Kafka timestamp's hour
+    h = datetime.datetime.fromtimestamp(int(hour) / 1000, datetime.timezone.utc)
+    assert (d['d'], d['h']) == (h.strftime('%Y-%m-%d'), h.strftime('%H')), (d, h)  # its directory
+bad = [r for r in rows if r[6].startswith('decode')]
+raw = sorted(base64.b64decode(r[7]) for r in bad)
 want = sorted([b"not protobuf at all", b"\x1a\x05ab", b"\x08"])
 assert raw == want, (raw, want)
-assert all(d["partition"] == 0 and d["offset"] >= 0 and d["topic"] == "events" and d["stream"] is None for d in bad), bad
-' || fail "undecodable values are not dead-lettered with their bytes, reason and position"
-dl1=$(ls "$T"/lake/_dead_letter/*.jsonl | head -1)
-head -1 "$dl1" | /usr/bin/python3 -c '
-import json, sys
-d = json.loads(sys.stdin.readline())
-assert d["topic"] == "events" and d["offset"] >= 0 and d["partition"] >= 0 and "no stream" in d["reason"] and d["raw_base64"], d'
+assert all(r[2] == 0 for r in bad), bad
+assert sum('no stream' in r[6] for r in rows) == nexp
+PY
 echo "0030 ok"

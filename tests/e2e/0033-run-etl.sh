@@ -23,6 +23,9 @@ NB=5000 NJ=3000
 "$SLUICE" gen --count $NB --seed 9 --streams 1 --brokers "$BROKERS" --topic batched --batch 50 --batch-compression zstd --quiet
 "$SLUICE" gen --count $NJ --seed 10 --streams 1 --format jsonl --output "$T/j.jsonl" --quiet
 "$SLUICE" gen --count $NJ --seed 10 --streams 1 --format jsonl --brokers "$BROKERS" --topic json --quiet
+# dead letters, as JSON lines: two values that are not JSON, a batch that is not a batch
+printf 'bk1\t{"mid": "x"\nbk2\tnot json\n' | kcat -P -b "$BROKERS" -t json -p 0 -K '\t'
+printf 'bk3\tgarbage\n' | kcat -P -b "$BROKERS" -t batched -p 1 -K '\t'
 cp "$SL_SRC/tests/data/play_event.proto" "$T/"
 cat > "$T/clean.lua" <<'LUA'
 function transform(rec)
@@ -54,10 +57,36 @@ streams:
     event_time: { field: event_time_ms }
     etl: { metadata: [partition, offset] }
     outputs: [ { kind: files, path: "./lake/{stream}/dt={date}", format: jsonl } ]
+dead_letter: { kind: files, path: ./lake/_dead_letter, format: jsonl }
 YAML
 (cd "$T" && "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run.log" || { cat "$T/run.log"; fail "sluice run"; }
 grep -q " unrouted=0 " "$T/run.log" || { cat "$T/run.log"; fail "no summary"; }
-grep -q " dead_lettered=0 " "$T/run.log" || { cat "$T/run.log"; fail "records were dead-lettered"; }
+grep -q " dead_lettered=3 " "$T/run.log" || { cat "$T/run.log"; fail "not 3 dead letters"; }
+kcat -C -b "$BROKERS" -t json -p 0 -o -2 -e -q -f '%k %o %T\n' > "$T/bad.idx"
+kcat -C -b "$BROKERS" -t batched -p 1 -o -1 -e -q -f '%k %o %T\n' >> "$T/bad.idx"
+/usr/bin/python3 - "$T" <<'PY' || fail "JSON-lines dead letters"
+import base64, datetime, glob, json, sys
+T = sys.argv[1]
+src = {k: (int(o), int(t)) for k, o, t in (l.split() for l in open(T + '/bad.idx'))}
+want = {'bk1': (b'{"mid": "x"', 'fromjson', 'json', 'record'), 'bk2': (b'not json', 'fromjson', 'json', 'record'),
+        'bk3': (b'garbage', 'batched', 'batched', 'value')}
+got = {}
+for f in glob.glob(T + '/lake/_dead_letter/dt=*/hour=*/*.jsonl'):
+    for line in open(f):
+        d = json.loads(line)
+        k = base64.b64decode(d['key_base64']).decode()
+        h = datetime.datetime.fromtimestamp(d['hour'] / 1000, datetime.timezone.utc)
+        assert f.split('/')[-3:-1] == [h.strftime('dt=%Y-%m-%d'), h.strftime('hour=%H')], (f, d)
+        got[k] = d
+assert sorted(got) == sorted(want), got
+for k, (raw, stream, topic, kind) in want.items():
+    d = got[k]
+    off, ts = src[k]
+    assert base64.b64decode(d['raw_base64']) == raw and d['stream'] == stream and d['topic'] == topic, d
+    assert d['kind'] == kind and d['offset'] == off and d['kafka_timestamp'] == ts, (d, off, ts)
+    assert d['hour'] == ts // 3600000 * 3600000 and d['pipeline'] == 'e2e33' and d['reason'], d
+PY
+(cd "$T" && "$SLUICE" audit p.yaml > audit.out) || { cat "$T/audit.out"; fail "sluice audit"; }
 
 # batched + Lua: expected from python-protobuf with the cleaning in Python
 /usr/bin/python3 - "$T/play_event.proto" "$T/b.pb" > "$T/b.expect" <<'PY'

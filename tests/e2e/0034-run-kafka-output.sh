@@ -20,10 +20,12 @@ rm -rf "$T" && mkdir -p "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 TOOLS="$SL_SRC/tests/tools"
 source "$TOOLS/devkafka.sh"
-devkafka_start --topic events:4 --topic clean:4
+devkafka_start --topic events:4 --topic clean:4 --topic dlq:1
 N=20000
 "$SLUICE" gen --count $N --seed 21 --output "$T/ev.pb" --quiet
 "$SLUICE" gen --count $N --seed 21 --brokers "$BROKERS" --topic events --quiet
+# three values that are not protobuf, with keys: dead letters to the topic dlq
+printf 'k1\tnot protobuf at all\nk2\t\x1a\x05ab\nk3\t\x08\n' | kcat -P -b "$BROKERS" -t events -p 1 -K '\t'
 cp "$SL_SRC/tests/data/play_event.proto" "$T/"
 cat > "$T/p.yaml" <<YAML
 pipeline: e2e34
@@ -42,6 +44,7 @@ streams:
     outputs:
       - { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" }
       - { kind: kafka, topic: clean, format: protobuf }
+dead_letter: { kind: kafka, topic: dlq }
 YAML
 check() { # $1: exact|atleast, $2: topic
   kcat -C -b "$BROKERS" -t "$2" -o beginning -e -q -X isolation.level=read_committed \
@@ -79,6 +82,31 @@ PY
 }
 (cd "$T" && "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run.log" || { cat "$T/run.log"; fail "sluice run"; }
 check exact clean
+# dead letters on the topic dlq (kcat, read_committed): raw bytes, the key,
+# and headers that give their source position (kcat's view of events)
+kcat -C -b "$BROKERS" -t dlq -o beginning -e -q -X isolation.level=read_committed \
+  -f '%K %S\n%k%s\n%h\n' > "$T/dlq.raw"
+kcat -C -b "$BROKERS" -t events -p 1 -o beginning -e -q -f '%o %T %K\n%k\n' > "$T/events1.idx"
+/usr/bin/python3 - "$T/dlq.raw" "$T/events1.idx" <<'PY' || fail "dead letters on the Kafka topic"
+import re, sys
+raw, i, got = open(sys.argv[1], 'rb').read(), 0, []
+while i < len(raw):
+    nl = raw.index(b'\n', i); kl, vl = map(int, raw[i:nl].split()); i = nl + 1
+    key, val = raw[i:i + max(kl, 0)], raw[i + max(kl, 0):i + max(kl, 0) + vl]; i += max(kl, 0) + vl + 1
+    nl = raw.index(b'\n', i); h = raw[i:nl].decode(); i = nl + 1
+    got.append((key, val, dict(x.split('=', 1) for x in re.split(r',(?=sluice\.)', h))))
+src = open(sys.argv[2], 'rb').read().split(b'\n')  # key -> (offset, timestamp) in events partition 1
+by_key = {src[j + 1]: tuple(map(int, src[j].split()[:2])) for j in range(0, len(src) - 1, 2) if src[j]}
+want = {b'k1': b'not protobuf at all', b'k2': b'\x1a\x05ab', b'k3': b'\x08'}
+if sorted((k, v) for k, v, _ in got) != sorted(want.items()): sys.exit(f'FAIL: dlq holds {[(k, v) for k, v, _ in got]}')
+for k, v, h in got:
+    off, ts = by_key[k]
+    exp = {'sluice.pipeline': 'e2e34', 'sluice.stream': 'play', 'sluice.topic': 'events', 'sluice.partition': '1',
+           'sluice.offset': str(off), 'sluice.record': '0', 'sluice.kind': 'record', 'sluice.hour': str(ts // 3600000 * 3600000)}
+    if {x: h.get(x) for x in exp} != exp or not h.get('sluice.reason', '').startswith('decode: '):
+        sys.exit(f'FAIL: dlq headers of {k}: {h}, want {exp} and a decode reason')
+print(f'dlq ok: {len(got)} dead letters with their key, bytes and headers')
+PY
 rows=$(cd "$TOOLS" && node lake_check.mjs "$T/lake" play | /usr/bin/python3 -c 'import json,sys; g=json.load(sys.stdin)["play"]; print(g["rows"], g["distinct"])')
 echo "files: $rows"
 

@@ -1,12 +1,16 @@
 // duckq.mjs - run one SQL query with DuckDB and print the result as an
-// aligned table (for the demo and for people). Test-only dependency.
-// usage: node tests/tools/duckq.mjs "SELECT ... FROM 'file.parquet'"
+// aligned table (for the demo and for people), or with --json as a JSON
+// array of rows (for tests: BIGINTs as strings, NULL as null).
+// Test-only dependency.
+// usage: node tests/tools/duckq.mjs [--json] "SELECT ... FROM 'file.parquet'"
 import { DuckDBInstance } from '@duckdb/node-api';
-const sql = process.argv[2];
-if (!sql) { console.error('usage: duckq.mjs SQL'); process.exit(2); }
+const json = process.argv[2] === '--json';
+const sql = process.argv[json ? 3 : 2];
+if (!sql) { console.error('usage: duckq.mjs [--json] SQL'); process.exit(2); }
 const inst = await DuckDBInstance.create(':memory:');
 const c = await inst.connect();
 const r = await c.runAndReadAll(sql);
+if (json) { console.log(JSON.stringify(r.getRowsJson())); process.exit(0); }
 const cols = r.columnNames();
 const rows = r.getRowsJson().map(row => row.map(v => v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)));
 const w = cols.map((c, i) => Math.min(40, Math.max(c.length, ...rows.map(r => r[i].length))));

@@ -160,6 +160,9 @@ static void test_defaults(void)
     CHECK(!strcmp(s->outputs[0].compression, "zstd"));
     CHECK_EQ_INT(c->dead_letter.kind, SL_OUT_FILES);
     CHECK(!strcmp(c->dead_letter.path, "/cfg/dead_letter"));
+    CHECK_EQ_INT(c->dead_letter.format, SL_OUTF_PARQUET);
+    CHECK_EQ_INT(c->audit.enabled, 1);
+    CHECK(!strcmp(c->audit.path, "/cfg/state/audit"));
     CHECK_EQ_INT(c->limits.max_open_files, 1024);
     CHECK_EQ_INT(c->limits.memory, 256 << 20);
     CHECK_EQ_INT(c->limits.file_size, 256 << 20);
@@ -648,6 +651,37 @@ static void test_commit_defaults(void)
     sl_cfg_free(c);
 }
 
+/* audit and dead_letter.format: values, defaults that follow state_dir,
+ * and the keys that belong to one dead-letter kind only. */
+static void test_audit_keys(void)
+{
+    sl_cfg *c = parse_ok(HEAD ONE_STREAM "state_dir: /s\naudit: { enabled: false }\n"
+                                         "dead_letter: { path: dl, format: jsonl }\n");
+    if (c) {
+        CHECK_EQ_INT(c->audit.enabled, 0);
+        CHECK(!strcmp(c->audit.path, "/s/audit"));
+        CHECK_EQ_INT(c->dead_letter.format, SL_OUTF_JSONL);
+        CHECK(!strcmp(c->dead_letter.path, "/cfg/dl"));
+        char *d = sl_cfg_dump_yaml(c); /* shows the resolved values */
+        CHECK(d && strstr(d, "format: jsonl") && strstr(d, "\"/s/audit\""));
+        free(d);
+    }
+    sl_cfg_free(c);
+    c = parse_ok(HEAD ONE_STREAM "audit: { path: ./a }\ndead_letter: { kind: kafka, topic: d }\n");
+    if (c) {
+        CHECK(!strcmp(c->audit.path, "/cfg/a"));
+        char *d = sl_cfg_dump_yaml(c); /* no format for kind kafka */
+        CHECK(d && strstr(d, "dead_letter:\n  kind: kafka\n  topic: \"d\"\naudit:"));
+        free(d);
+    }
+    sl_cfg_free(c);
+    EXPECT_ERR(HEAD ONE_STREAM "dead_letter: { kind: kafka, topic: d, format: jsonl }\n",
+               "t.yaml:8:", "dead_letter.format: applies to kind files only");
+    EXPECT_ERR(HEAD ONE_STREAM "dead_letter: { format: csv }\n",
+               "t.yaml:8:", "'csv' is not allowed; expected one of parquet, jsonl");
+    EXPECT_ERR(HEAD ONE_STREAM "audit: { enable: true }\n", "t.yaml:8:", "did you mean 'enabled'?");
+}
+
 static void test_err_commit(void)
 {
     EXPECT_ERR(HEAD ONE_STREAM "defaults: { event_time: { max_out_of_orderness: soon } }\n",
@@ -790,6 +824,7 @@ int main(void)
     RUN(test_commit_builtin);
     RUN(test_commit_defaults);
     RUN(test_err_commit);
+    RUN(test_audit_keys);
     RUN(test_table);
     return TEST_DONE();
 }

@@ -94,6 +94,15 @@ static void test_json(void)
     ev.stream = NULL;
     CHECK_EQ_INT(sl_notify_json(&ev, &b), SL_ERR_INVALID);
     CHECK_EQ_INT(b.len, len);
+    /* the audit object, last */
+    sl_buf_reset(&b);
+    ev = ev13();
+    sl_notify_audit au = {
+        .read = 130000, .filtered = 5000, .dead_lettered = 44, .late = 1500, .written = 123456};
+    ev.audit = &au;
+    CHECK_OK(sl_notify_json(&ev, &b), NULL);
+    CHECK(has(&b, "\"watermark_ms\":1764597630250,\"audit\":{\"read\":130000,\"filtered\":5000,"
+                  "\"dead_lettered\":44,\"late\":1500,\"written\":123456}}"));
     char t[32];
     CHECK(sl_notify_rfc3339(253402300799999LL, t, sizeof t) == 0 &&
           strcmp(t, "9999-12-31T23:59:59.999Z") == 0);

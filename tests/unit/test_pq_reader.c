@@ -424,6 +424,53 @@ static void test_open_file(void)
     sl_schema_free(&s);
 }
 
+/* Column by column, row group by row group, sl_pq_reader_read_column gives
+ * each column exactly what the whole-row-group read gives, and touches no
+ * other column. */
+static void test_read_column(void)
+{
+    sl_schema s;
+    sl_batch in, all, one;
+    sl_buf file = SL_BUF_INIT;
+    sl_error e;
+    tr_arena a = {0};
+    sl_pq_reader r;
+    tr_opts to = {.null_pct = 20, .max_list = 4, .long_pct = 5, .special_pct = 10};
+    sl_pq_options po = {.codec = SL_PQ_CODEC_ZSTD, .row_group_bytes = 64 * 1024};
+    big_schema(&s);
+    CHECK_OK(sl_batch_init(&in, &s), NULL);
+    gen_rows(&in, &s, &a, 0xC01, 3000, &to);
+    CHECK_OK(write_file(&s, &in, &po, &file, &e), &e);
+    memset(&all, 0, sizeof all);
+    CHECK_OK(read_all(&r, file.p, file.len, &all, &e), &e);
+    CHECK(r.meta.n_row_groups > 1);
+    CHECK_OK(sl_batch_init(&one, &r.schema), NULL);
+    int bad = 0;
+    for (int32_t c = 0; c < one.ncols; c++) {
+        for (int32_t g = 0; g < r.meta.n_row_groups; g++)
+            CHECK_OK(sl_pq_reader_read_column(&r, g, c, &one, &e), &e);
+        const sl_col *x = &all.cols[c], *y = &one.cols[c];
+        int lv = x->max_def | x->max_rep;
+        bad += x->n != y->n || x->nvals != y->nvals || x->val.len != y->val.len ||
+               (lv && (memcmp(x->def, y->def, x->n) || memcmp(x->rep, y->rep, x->n))) ||
+               (x->val.len && memcmp(x->val.p, y->val.p, x->val.len));
+        for (int32_t k = 0; k < one.ncols; k++) /* only column c was read */
+            bad += k != c && one.cols[k].n != 0;
+        CHECK(one.nrows == 0);
+        sl_batch_reset(&one);
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(sl_pq_reader_read_column(&r, 0, one.ncols, &one, &e) == SL_ERR_INVALID);
+    CHECK(sl_pq_reader_read_column(&r, r.meta.n_row_groups, 0, &one, &e) == SL_ERR_INVALID);
+    sl_pq_reader_close(&r);
+    sl_batch_free(&one);
+    sl_batch_free(&all);
+    sl_batch_free(&in);
+    sl_schema_free(&s);
+    sl_buf_free(&file);
+    tr_arena_free(&a);
+}
+
 int main(void)
 {
     (void)tr_json; /* pq_testrows.h's JSON printer: not needed here */
@@ -432,5 +479,6 @@ int main(void)
     RUN(test_errors);
     RUN(test_open_file);
     RUN(test_hostile_bytes);
+    RUN(test_read_column);
     return TEST_DONE();
 }

@@ -676,6 +676,40 @@ static sl_err_t check_batch(const sl_pq_reader *r, const sl_batch *b, sl_error *
     return SL_OK;
 }
 
+sl_err_t sl_pq_reader_read_column(sl_pq_reader *r, int32_t rg, int32_t leaf, sl_batch *b,
+                                  sl_error *err)
+{
+    rd_priv *p = r->priv;
+    char path[512];
+    if (!p || rg < 0 || rg >= r->meta.n_row_groups || leaf < 0 || leaf >= r->schema.n_leaves)
+        return sl_error_set(
+            err, SL_ERR_INVALID, "row group %d, column %d does not exist (the file has %d, %d)",
+            (int)rg, (int)leaf, p ? (int)r->meta.n_row_groups : 0, p ? (int)r->schema.n_leaves : 0);
+    sl_err_t rc = check_batch(r, b, err);
+    if (rc) return rc;
+    const sl_pq_row_group *g = &r->meta.row_groups[rg];
+    const sl_node *node = sl_schema_leaf(&r->schema, leaf);
+    uint64_t budget = r->max_batch_bytes ? r->max_batch_bytes : SL_PQ_READER_MAX_BATCH;
+    sl_col *c = &b->cols[leaf];
+    size_t n = c->n, nvals = c->nvals, vlen = c->val.len;
+    chunk_ctx x = {.r = r,
+                   .cm = &g->columns[leaf],
+                   .c = c,
+                   .width = sl_ptype_width(node->ptype, node->type_length),
+                   .budget = &budget};
+    if (!(rc = read_chunk(&x, err)) && x.rows != g->num_rows)
+        rc = sl_error_set(err, SL_ERR_CORRUPT, "holds %lld rows, the row group %lld",
+                          (long long)x.rows, (long long)g->num_rows);
+    if (!rc) return SL_OK;
+    sl_error_prefix(err, "row group %d, column %s", (int)rg,
+                    sl_schema_path(&r->schema, r->schema.leaves[leaf], path, sizeof path));
+    if (path_of(r)) sl_error_prefix(err, "%s", path_of(r));
+    c->n = n;
+    c->nvals = nvals;
+    c->val.len = vlen;
+    return rc;
+}
+
 sl_err_t sl_pq_reader_read_row_group(sl_pq_reader *r, int32_t rg, sl_batch *b, sl_error *err)
 {
     rd_priv *p = r->priv;

@@ -50,4 +50,13 @@ void sl_pq_reader_close(sl_pq_reader *r); /* safe on a zeroed or failed reader *
 sl_err_t sl_pq_reader_read_row_group(sl_pq_reader *r, int32_t rg, sl_batch *b,
                                      sl_error *err) SL_MUST_CHECK;
 
+/* Decode one column (leaf index) of row group rg, appending to b->cols[leaf]
+ * only: the other columns and b->nrows are left as they are, so the caller
+ * reads the column's builder (levels and values) and resets the batch
+ * before the next call. On error the column is left exactly as it was.
+ * Reading one column costs that column's pages only (a dead-letter file's
+ * `stream` without its raw bytes). */
+sl_err_t sl_pq_reader_read_column(sl_pq_reader *r, int32_t rg, int32_t leaf, sl_batch *b,
+                                  sl_error *err) SL_MUST_CHECK;
+
 #endif

@@ -151,17 +151,36 @@ sl_err_t sl_kout_begin(sl_kout *k, sl_error *err)
 sl_err_t sl_kout_send(sl_kout *k, const char *topic, int32_t partition, const void *key,
                       size_t klen, const void *val, size_t vlen, sl_error *err)
 {
+    return sl_kout_send_headers(k, topic, partition, key, klen, val, vlen, NULL, NULL, 0, err);
+}
+
+sl_err_t sl_kout_send_headers(sl_kout *k, const char *topic, int32_t partition, const void *key,
+                              size_t klen, const void *val, size_t vlen, const char *const *names,
+                              const char *const *values, int n, sl_error *err)
+{
     if (!k->in_txn)
         return sl_error_set(err, SL_ERR_INVALID,
                             "kafka producer %s: send to topic %s: no open transaction (call "
                             "sl_kout_begin first)",
                             k->txid, topic);
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
-            RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e;
+        if (n > 0) { /* librdkafka owns the headers once the message is queued */
+            rd_kafka_headers_t *h = rd_kafka_headers_new((size_t)n);
+            for (int i = 0; i < n; i++)
+                rd_kafka_header_add(h, names[i], -1, values[i], -1);
+            e = rd_kafka_producev(
+                k->rk, RD_KAFKA_V_TOPIC(topic),
+                RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
+                RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            if (e) rd_kafka_headers_destroy(h);
+        } else
+            e = rd_kafka_producev(
+                k->rk, RD_KAFKA_V_TOPIC(topic),
+                RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
+                RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_END);
         if (!e) break;
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             if (e == RD_KAFKA_RESP_ERR__FATAL) k->fatal = 1;

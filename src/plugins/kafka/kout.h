@@ -53,6 +53,10 @@ sl_err_t sl_kout_begin(sl_kout *k, sl_error *err) SL_MUST_CHECK;
  * partition -1 = by key (librdkafka's default partitioner). */
 sl_err_t sl_kout_send(sl_kout *k, const char *topic, int32_t partition, const void *key,
                       size_t klen, const void *val, size_t vlen, sl_error *err) SL_MUST_CHECK;
+/* The same with headers: n names and values (NUL-terminated text), copied. */
+sl_err_t sl_kout_send_headers(sl_kout *k, const char *topic, int32_t partition, const void *key,
+                              size_t klen, const void *val, size_t vlen, const char *const *names,
+                              const char *const *values, int n, sl_error *err) SL_MUST_CHECK;
 
 /* Flush, then send_offsets_to_transaction(offsets, cgmd) when offsets !=
  * NULL, then commit. Retriable errors are retried until timeout; an

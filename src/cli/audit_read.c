@@ -1,0 +1,489 @@
+/* audit_read.c - what `sluice audit` reads (see audit.c): the audit log
+ * (flat JSON lines), the lake's Parquet footers and JSON-lines line counts
+ * of this instance's files, and the stream column of the dead letters.
+ * Nothing here trusts sluice's own bookkeeping beyond the audit log. */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/audit_int.h"
+#include "engine/deadletter.h"
+#include "formats/parquet/pq_reader.h"
+
+/* ---- flat JSON lines (the audit log, dead letters as JSON lines) ---- */
+
+/* Four hex digits at p, or -1. */
+static long hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = p[i], d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Code point u as UTF-8 into b; its length. */
+static int utf8(unsigned long u, char b[4])
+{
+    if (u < 0x80) return b[0] = (char)u, 1;
+    if (u < 0x800) return b[0] = (char)(0xC0 | u >> 6), b[1] = (char)(0x80 | (u & 63)), 2;
+    if (u < 0x10000) {
+        b[0] = (char)(0xE0 | u >> 12);
+        b[1] = (char)(0x80 | (u >> 6 & 63));
+        b[2] = (char)(0x80 | (u & 63));
+        return 3;
+    }
+    b[0] = (char)(0xF0 | u >> 18);
+    b[1] = (char)(0x80 | (u >> 12 & 63));
+    b[2] = (char)(0x80 | (u >> 6 & 63));
+    b[3] = (char)(0x80 | (u & 63));
+    return 4;
+}
+
+/* Decode a JSON string body (between the quotes) into out (NUL-terminated);
+ * 0, or -1 when it does not fit or an escape is malformed. */
+static int jstr(const char *p, size_t n, char *out, size_t cap)
+{
+    static const char esc[] = /* pairs: the escape letter, its byte */
+        "\"\"\\\\//b\bf\fn\nr\rt\t";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char b[4];
+        int k = 1;
+        b[0] = p[i];
+        if (p[i] == '\\' && i + 1 < n && p[i + 1] == 'u') {
+            long u = i + 5 < n ? hex4(p + i + 2) : -1;
+            if (u < 0) return -1;
+            i += 5;
+            if (u >= 0xD800 && u < 0xDC00 && i + 6 < n && p[i + 1] == '\\' && p[i + 2] == 'u') {
+                long lo = hex4(p + i + 3);
+                if (lo < 0xDC00 || lo > 0xDFFF) return -1;
+                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+            k = utf8((unsigned long)u, b);
+        } else if (p[i] == '\\' && i + 1 < n) {
+            const char *e = strchr(esc, p[++i]);
+            if (!e || (e - esc) % 2) return -1;
+            b[0] = e[1];
+        }
+        if (o + (size_t)k >= cap) return -1;
+        memcpy(out + o, b, (size_t)k);
+        o += (size_t)k;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+/* The value of key in a flat JSON object line: a string (decoded into
+ * str, returns 's'), null ('0'), a number (*num, 'n'), or 0 when absent or
+ * malformed. Nested values are not expected in these lines. */
+static int jget(const char *line, const char *key, char *str, size_t cap, int64_t *num)
+{
+    size_t kl = strlen(key);
+    const char *p = line;
+    while ((p = strchr(p, '"'))) {
+        const char *k = ++p;
+        while (*p && *p != '"')
+            p += *p == '\\' && p[1] ? 2 : 1;
+        if (!*p) return 0;
+        size_t n = (size_t)(p - k);
+        p++;
+        while (*p == ' ')
+            p++;
+        if (*p != ':') continue; /* a value, not a key */
+        p++;
+        while (*p == ' ')
+            p++;
+        if (n != kl || memcmp(k, key, kl)) {
+            if (*p == '"') { /* skip the value string */
+                p++;
+                while (*p && *p != '"')
+                    p += *p == '\\' && p[1] ? 2 : 1;
+                if (*p) p++;
+            }
+            continue;
+        }
+        if (*p == '"') {
+            const char *v = ++p;
+            while (*p && *p != '"')
+                p += *p == '\\' && p[1] ? 2 : 1;
+            if (!*p || jstr(v, (size_t)(p - v), str, cap)) return 0;
+            return 's';
+        }
+        if (!strncmp(p, "null", 4)) return '0';
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno) return 0;
+        *num = v;
+        return 'n';
+    }
+    return 0;
+}
+
+/* ---- the audit log ---- */
+
+static part *push(audit_run *a)
+{
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 256;
+        part *nv = realloc(a->v, nc * sizeof *nv);
+        if (!nv) return NULL;
+        a->v = nv;
+        a->cap = nc;
+    }
+    part *p = &a->v[a->n];
+    memset(p, 0, sizeof *p);
+    p->seq = a->n++;
+    return p;
+}
+
+static int read_line(audit_run *a, const char *line)
+{
+    char kind[32], stream[NAME_MAX_];
+    int64_t v;
+    if (jget(line, "kind", kind, sizeof kind, &v) != 's') return -1;
+    int delta = !strcmp(kind, "pipeline") || !strcmp(kind, "expired");
+    if (!delta && strcmp(kind, "commit") && strcmp(kind, "update")) return -1;
+    part *p = push(a);
+    if (!p) return -2;
+    int st = jget(line, "stream", stream, sizeof stream, &v);
+    if (st == 's')
+        snprintf(p->stream, sizeof p->stream, "%s", stream);
+    else if (st != '0')
+        goto bad;
+    p->delta = delta;
+    static const char *keys[] = {"hour_start_ms", "read",    "filtered",  "dead_lettered",
+                                 "late",          "written", "checkpoint"};
+    int64_t *dst[] = {&p->hour, &p->read, &p->filtered, &p->dead, &p->late, &p->written, NULL};
+    for (int i = 0; i < 7; i++) {
+        char s[8];
+        if (jget(line, keys[i], s, sizeof s, &v) != 'n') goto bad;
+        if (dst[i])
+            *dst[i] = v;
+        else
+            p->ckpt = (uint64_t)v;
+    }
+    if (!delta && (jget(line, "version", kind, sizeof kind, &p->version) != 'n' ||
+                   jget(line, "files", kind, sizeof kind, &p->files) != 'n'))
+        goto bad;
+    if (jget(line, "id", p->id, sizeof p->id, &v) != 's') goto bad;
+    return 0;
+bad:
+    a->n--;
+    return -1;
+}
+
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+sl_err_t sl_audit_read_log(audit_run *a, sl_error *err)
+{
+    char pat[4200];
+    snprintf(pat, sizeof pat, "%s/audit-*.jsonl", a->cfg->audit.path);
+    glob_t g;
+    int gr = glob(pat, 0, NULL, &g);
+    if (gr == GLOB_NOMATCH) return SL_OK;
+    if (gr) return sl_error_set(err, SL_ERR_IO, "cannot list the audit log %s", pat);
+    qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, by_name);
+    sl_err_t rc = SL_OK;
+    char *line = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
+        FILE *f = fopen(g.gl_pathv[i], "r");
+        if (!f) {
+            rc = sl_error_errno(err, errno, "cannot read the audit log %s", g.gl_pathv[i]);
+            break;
+        }
+        ssize_t len;
+        while ((len = getline(&line, &cap, f)) > 0) {
+            if (line[len - 1] != '\n') { /* cut by a crash: redone on a line of its own */
+                a->bad_lines++;
+                continue;
+            }
+            int r = read_line(a, line);
+            if (r == -2) {
+                rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+                break;
+            }
+            a->bad_lines += r < 0;
+        }
+        fclose(f);
+    }
+    free(line);
+    globfree(&g);
+    return rc;
+}
+
+/* Partitions: stream, hour, then the greatest checkpoint and the last line
+ * last. Deltas: by id. */
+int sl_audit_by_key(const void *x, const void *y)
+{
+    const part *p = x, *q = y;
+    if (p->delta != q->delta) return p->delta - q->delta;
+    if (p->delta) return strcmp(p->id, q->id);
+    int c = strcmp(p->stream, q->stream);
+    if (c) return c;
+    if (p->hour != q->hour) return p->hour < q->hour ? -1 : 1;
+    if (p->ckpt != q->ckpt) return p->ckpt < q->ckpt ? -1 : 1;
+    return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* ---- the lake ---- */
+
+static int is_other_instance(const audit_run *a, const char *name)
+{
+    size_t pl = strlen(a->cfg->pipeline);
+    if (strncmp(name, a->cfg->pipeline, pl) || name[pl] != '-') return 0;
+    for (int i = 1; i <= 8; i++)
+        if (!strchr("0123456789abcdef", name[pl + i]) || !name[pl + i]) return 0;
+    return name[pl + 9] == '-';
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+static int64_t count_lines(const char *path, int *ok)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *ok = 0;
+        return 0;
+    }
+    int64_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* This instance's rows in one directory (footers or lines); foreign files
+ * and unreadable ones go to f->problem. */
+static void scan_dir(audit_run *a, const char *dir, int jsonl, found *f)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno != ENOENT && !f->problem[0])
+            snprintf(f->problem, sizeof f->problem, "cannot list %s: %s", dir, strerror(errno));
+        return;
+    }
+    struct dirent *de;
+    const char *ext = jsonl ? ".jsonl" : ".parquet";
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+        if (name[0] == '.' || (!ends_with(name, ".parquet") && !ends_with(name, ".jsonl")))
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (strncmp(name, a->prefix, strlen(a->prefix)) || !ends_with(name, ext)) {
+            if (is_other_instance(a, name)) continue;
+            if (!f->problem[0])
+                snprintf(f->problem, sizeof f->problem, "foreign file %.600s", path);
+            continue;
+        }
+        int ok = 1;
+        if (jsonl)
+            f->rows += count_lines(path, &ok);
+        else {
+            sl_pq_reader r;
+            sl_error e;
+            if (sl_pq_reader_open_file(&r, path, &e)) {
+                ok = 0;
+                snprintf(f->problem, sizeof f->problem, "%s", e.msg);
+            } else
+                f->rows += r.meta.num_rows;
+            sl_pq_reader_close(&r);
+        }
+        if (!ok && !f->problem[0])
+            snprintf(f->problem, sizeof f->problem, "cannot read %.600s", path);
+        f->files++;
+    }
+    closedir(d);
+}
+
+/* Append s to a glob pattern with its metacharacters escaped. */
+static size_t glob_lit(char *out, size_t pos, size_t cap, const char *s)
+{
+    for (; *s && pos + 2 < cap; s++) {
+        if (strchr("*?[]\\", *s)) out[pos++] = '\\';
+        out[pos++] = *s;
+    }
+    out[pos] = '\0';
+    return pos;
+}
+
+/* The hour's directories: one, or with {field} values every match. */
+void sl_audit_scan_hour(audit_run *a, const sl_stream *st, int64_t hour, found *f)
+{
+    const sl_template *t = &st->tpl;
+    if (!t->by_field) {
+        char dir[4096];
+        if (sl_template_expand(st, NULL, hour, dir, sizeof dir) < 0)
+            snprintf(f->problem, sizeof f->problem, "path too long");
+        else
+            scan_dir(a, dir, st->jsonl, f);
+        return;
+    }
+    char pat[8192], tmp[32];
+    size_t pos = 0;
+    time_t tt = (time_t)(hour / 1000);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    pat[0] = '\0';
+    for (int32_t i = 0; i < t->n; i++) {
+        const sl_tpl_seg *g = &t->segs[i];
+        switch (g->kind) {
+        case SL_TPL_LIT:
+            pos = glob_lit(pat, pos, sizeof pat, g->lit);
+            break;
+        case SL_TPL_STREAM:
+            pos = glob_lit(pat, pos, sizeof pat, st->cfg->name);
+            break;
+        case SL_TPL_DATE:
+        case SL_TPL_HOUR:
+            if (g->kind == SL_TPL_DATE)
+                snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday);
+            else
+                snprintf(tmp, sizeof tmp, "%02d", tm.tm_hour);
+            pos = glob_lit(pat, pos, sizeof pat, tmp);
+            break;
+        case SL_TPL_FIELD:
+            pos = glob_lit(pat, pos, sizeof pat, "") + 1;
+            pat[pos - 1] = '*';
+            pat[pos] = '\0';
+            break;
+        }
+    }
+    glob_t g;
+    if (glob(pat, GLOB_ONLYDIR, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            struct stat sb;
+            if (stat(g.gl_pathv[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+                scan_dir(a, g.gl_pathv[i], st->jsonl, f);
+        }
+        globfree(&g);
+    }
+}
+
+/* Dead letters of one hour, counted per stream (this instance's files). */
+static void load_dead(audit_run *a, int64_t hour)
+{
+    if (a->dl_loaded && a->dl_hour == hour) return;
+    a->dl_loaded = 1;
+    a->dl_hour = hour;
+    a->n_dl = 0;
+    a->dl_err[0] = '\0';
+    char dir[4096];
+    if (sl_dl_dir(dir, sizeof dir, a->cfg->dead_letter.path, hour) < 0) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+        int pq = ends_with(name, ".parquet"), js = ends_with(name, ".jsonl");
+        if (name[0] == '.' || (!pq && !js) || strncmp(name, a->prefix, strlen(a->prefix))) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        /* the streams of the file's rows, one at a time */
+        char sname[NAME_MAX_];
+        sl_pq_reader r;
+        sl_batch b = {0};
+        sl_error e;
+        FILE *f = NULL;
+        char *line = NULL;
+        size_t lcap = 0;
+        int32_t leaf = -1, rg = 0;
+        size_t slot = 0, val = 0;
+        memset(&r, 0, sizeof r);
+        if (pq) {
+            int32_t node;
+            if (sl_pq_reader_open_file(&r, path, &e) ||
+                (node = sl_schema_find(&r.schema, "stream")) < 0 ||
+                (leaf = r.schema.nodes[node].leaf) < 0 || sl_batch_init(&b, &r.schema)) {
+                snprintf(a->dl_err, sizeof a->dl_err, "cannot read the dead letters %.500s", path);
+                sl_pq_reader_close(&r);
+                continue;
+            }
+        } else if (!(f = fopen(path, "r"))) {
+            snprintf(a->dl_err, sizeof a->dl_err, "cannot read the dead letters %.500s", path);
+            continue;
+        }
+        for (;;) {
+            int have = 0; /* 1: sname, 2: no stream */
+            if (pq) {
+                const sl_col *c = &b.cols[leaf];
+                while (slot == c->n && rg < r.meta.n_row_groups) {
+                    sl_batch_reset(&b);
+                    slot = val = 0;
+                    if (sl_pq_reader_read_column(&r, rg++, leaf, &b, &e)) {
+                        snprintf(a->dl_err, sizeof a->dl_err, "%s", e.msg);
+                        rg = r.meta.n_row_groups;
+                    }
+                }
+                if (slot == c->n) break;
+                if (!c->max_def || c->def[slot] == c->max_def) {
+                    uint32_t len;
+                    const uint8_t *s = sl_col_bytes_at(c, val++, &len);
+                    snprintf(sname, sizeof sname, "%.*s", (int)len, (const char *)s);
+                    have = 1;
+                } else
+                    have = 2;
+                slot++;
+            } else {
+                if (getline(&line, &lcap, f) <= 0) break;
+                int64_t v;
+                int k = jget(line, "stream", sname, sizeof sname, &v);
+                if (k != 's' && k != '0') continue; /* a torn line: not a dead letter */
+                have = k == 's' ? 1 : 2;
+            }
+            const char *key = have == 1 ? sname : "";
+            size_t i = 0;
+            while (i < a->n_dl && strcmp(a->dl[i].stream, key))
+                i++;
+            if (i == a->n_dl) {
+                if (a->n_dl == a->cap_dl) {
+                    size_t nc = a->cap_dl ? a->cap_dl * 2 : 16;
+                    struct dl_count *nd = realloc(a->dl, nc * sizeof *nd);
+                    if (!nd) break;
+                    a->dl = nd;
+                    a->cap_dl = nc;
+                }
+                snprintf(a->dl[a->n_dl].stream, NAME_MAX_, "%s", key);
+                a->dl[a->n_dl++].n = 0;
+            }
+            a->dl[i].n++;
+        }
+        sl_batch_free(&b);
+        sl_pq_reader_close(&r);
+        free(line);
+        if (f) fclose(f);
+    }
+    closedir(d);
+}
+
+int64_t sl_audit_dead_rows(audit_run *a, int64_t hour, const char *stream)
+{
+    load_dead(a, hour);
+    for (size_t i = 0; i < a->n_dl; i++)
+        if (!strcmp(a->dl[i].stream, stream)) return a->dl[i].n;
+    return 0;
+}
