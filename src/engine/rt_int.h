@@ -279,6 +279,39 @@ void sl_reload_record(sl_rt *rt, const sl_reload *r, int applied, const char *er
 sl_err_t sl_rt_publish(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err) SL_MUST_CHECK;
 sl_err_t sl_rt_recover(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
 
+/* Where a record came from (record.c). */
+typedef struct sl_msgctx {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t kts;
+    int64_t ingest_ms;
+    size_t record; /* index within a batched value */
+    int batched;
+    const void *key; /* the Kafka message's key (kept on the Kafka output) */
+    size_t klen;
+    sl_part *pt; /* its input partition (its watermark) */
+} sl_msgctx;
+
+/* record.c: one record of stream s (-1: route by field), or a whole value
+ * (one record or a batch); errors are fatal to the attempt (a bad record is
+ * a dead letter, not an error). */
+sl_err_t sl_record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, const sl_msgctx *m,
+                   sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_record_value(sl_worker *w, int32_t s, const uint8_t *val, size_t vlen, sl_msgctx *m,
+                         sl_error *err) SL_MUST_CHECK;
+
+/* bucket.c */
+#define SL_BATCH_FLUSH_BYTES ((size_t)1 << 20)
+sl_bucket *sl_bucket_new(sl_worker *w, int32_t stream, const char *dir, uint32_t hash,
+                         sl_error *err);
+/* The bucket of (stream, dir, hour), opened (and the LRU one rolled) when
+ * missing; NULL with err on NOMEM. */
+sl_bucket *sl_bucket_get(sl_worker *w, int32_t stream, const char *dir, int64_t hour,
+                         sl_error *err);
+/* Memory and size bounds after a row was added (see bucket.c). */
+sl_err_t sl_bucket_check(sl_worker *w, sl_bucket *b, sl_error *err) SL_MUST_CHECK;
+
 /* worker.c */
 void *sl_worker_main(void *arg);
 sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err);
