@@ -74,4 +74,17 @@ int sl_dl_headers(const sl_dl_rec *r, const char *names[SL_DL_N_HEADERS],
  * when it does not fit. */
 int sl_dl_dir(char *out, size_t cap, const char *root, int64_t hour_ms);
 
+/* Reading dead letters back (dl_read.c): a file of either form (by its
+ * name: *.jsonl, else Parquet), row by row. */
+typedef struct sl_dl_reader sl_dl_reader;
+sl_err_t sl_dl_open(sl_dl_reader **out, const char *path, sl_error *err) SL_MUST_CHECK;
+/* 1: the next row in *d (its strings and bytes valid until the next call),
+ * 0: the end, -1: an error in err (a damaged file). */
+int sl_dl_next(sl_dl_reader *r, sl_dl_rec *d, sl_error *err);
+/* The number of the row the next sl_dl_next returns (from 0). */
+int64_t sl_dl_row_no(const sl_dl_reader *r);
+/* Go forward to row number `row` (row groups skipped whole). */
+sl_err_t sl_dl_skip(sl_dl_reader *r, int64_t row, sl_error *err) SL_MUST_CHECK;
+void sl_dl_close(sl_dl_reader *r); /* NULL is fine */
+
 #endif
