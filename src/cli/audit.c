@@ -57,27 +57,6 @@ static void usage(FILE *f)
             "exit status: 0 all reconcile, 1 some differ (or an error), 2 usage\n");
 }
 
-static int parse_hour(const char *s, int64_t *ms)
-{
-    int y, mo, d, h, mi = 0, se = 0, n = 0, n2 = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d%n", &y, &mo, &d, &h, &n) != 4 || n != 13) return -1;
-    if (s[n] && (sscanf(s + n, ":%2d:%2dZ%n", &mi, &se, &n2) != 2 || s[n + n2] || mi || se))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || h < 0) return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h};
-    *ms = (int64_t)timegm(&tm) * 1000;
-    return 0;
-}
-
-static void fmt_part(char *out, size_t cap, int64_t hour)
-{
-    time_t t = (time_t)(hour / 1000 - (hour % 1000 < 0));
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, cap, "dt=%04d-%02d-%02d/hour=%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour);
-}
-
 static void add_why(char *why, size_t cap, const char *fmt, ...) SL_PRINTF(3, 4);
 static void add_why(char *why, size_t cap, const char *fmt, ...)
 {
@@ -92,21 +71,11 @@ static void add_why(char *why, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static void put_json_str(const char *s)
-{
-    sl_buf b = SL_BUF_INIT;
-    if (s && !sl_json_put_str(&b, s, strlen(s)))
-        fwrite(b.p, 1, b.len, stdout);
-    else
-        fputs("null", stdout);
-    sl_buf_free(&b);
-}
-
 /* ,"ok":...,"problem":... of a JSON entry ("" why: ok). */
 static void put_verdict(const char *why)
 {
     printf(",\"ok\":%s,\"problem\":", why[0] ? "false" : "true");
-    put_json_str(why[0] ? why : NULL);
+    sl_cli_put_json_str(why[0] ? why : NULL);
 }
 
 typedef struct tally {
@@ -132,7 +101,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
     for (int32_t i = 0; i < a->pl->n_streams; i++)
         if (!strcmp(a->cfg->streams[i].name, p->stream)) st = &a->pl->streams[i];
     char name[64], why[2400] = "", note[300] = "";
-    fmt_part(name, sizeof name, p->hour);
+    sl_cli_fmt_hour(name, sizeof name, p->hour);
     found f = {0};
     int lake = 0, dl = a->cfg->dead_letter.kind == SL_OUT_FILES;
     int64_t dead_found = 0, dead_want = p->dead + expired_dead(a, p->stream, p->hour);
@@ -170,7 +139,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
     if (json) {
         printf("%s{\"stream\":", t->json_first ? "" : ",");
         t->json_first = 0;
-        put_json_str(p->stream);
+        sl_cli_put_json_str(p->stream);
         printf(",\"partition\":\"%s\",\"hour_start_ms\":%" PRId64 ",\"version\":%" PRId64
                ",\"read\":%" PRId64 ",\"filtered\":%" PRId64 ",\"dead_lettered\":%" PRId64
                ",\"late\":%" PRId64 ",\"written\":%" PRId64 ",\"checkpoint\":%" PRIu64,
@@ -186,7 +155,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
             printf(",\"dead_letter_rows\":null");
         put_verdict(why);
         printf(",\"note\":");
-        put_json_str(note[0] ? note : NULL);
+        sl_cli_put_json_str(note[0] ? note : NULL);
         printf("}");
     } else if (why[0])
         printf("DIFF %s %s (v%" PRId64 "): %s\n", p->stream, name, p->version, why);
@@ -200,7 +169,7 @@ static void check_pipeline(audit_run *a, int64_t hour, int64_t read, int64_t dea
                            tally *t)
 {
     char name[64], why[1200] = "";
-    fmt_part(name, sizeof name, hour);
+    sl_cli_fmt_hour(name, sizeof name, hour);
     int dl = a->cfg->dead_letter.kind == SL_OUT_FILES;
     int64_t found_n = dl ? sl_audit_dead_rows(a, hour, "") : 0;
     if (read != dead)
@@ -242,7 +211,7 @@ static int report(audit_run *a, const char *only, int64_t from, int64_t to, int 
             a->v[i].ckpt = UINT64_MAX;
     if (json) {
         printf("{\"pipeline\":");
-        put_json_str(a->cfg->pipeline);
+        sl_cli_put_json_str(a->cfg->pipeline);
         printf(",\"partitions\":[");
     }
     for (size_t i = 0; i < a->n; i++) {
@@ -291,17 +260,6 @@ static int report(audit_run *a, const char *only, int64_t from, int64_t to, int 
     return t.differ || t.pipeline_differ ? 1 : 0;
 }
 
-static int read_instance(const sl_cfg *cfg, char out[9])
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/instance", cfg->state_dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    int ok = fscanf(f, "%8s", out) == 1 && strlen(out) == 8;
-    fclose(f);
-    return ok ? 0 : -1;
-}
-
 int sl_cmd_audit(int argc, char **argv)
 {
     const char *file = NULL, *only = NULL;
@@ -319,7 +277,7 @@ int sl_cmd_audit(int argc, char **argv)
             const char *v = argv[++i];
             if (o[2] == 's')
                 only = v;
-            else if (parse_hour(v, o[2] == 'f' ? &from : &to)) {
+            else if (sl_cli_parse_hour(v, o[2] == 'f' ? &from : &to)) {
                 fprintf(stderr,
                         "sluice audit: %s: '%s' is not an hour (2025-12-01T13 or "
                         "2025-12-01T13:00:00Z)\n",
@@ -372,7 +330,7 @@ int sl_cmd_audit(int argc, char **argv)
     a.cfg = cfg;
     a.pl = &pl;
     char inst[9] = "";
-    if (read_instance(cfg, inst)) {
+    if (sl_cli_read_instance(cfg, inst)) {
         fprintf(stderr,
                 "sluice audit: %s has no instance id (%s/instance): the pipeline never ran\n", file,
                 cfg->state_dir);

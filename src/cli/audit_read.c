@@ -269,6 +269,8 @@ void sl_audit_scan_hour(audit_run *a, const sl_stream *st, int64_t hour, found *
 }
 
 /* Dead letters of one hour, counted per stream (this instance's files). */
+static void dead_dir(audit_run *a, const char *dir);
+
 static void load_dead(audit_run *a, int64_t hour)
 {
     if (a->dl_loaded && a->dl_hour == hour) return;
@@ -278,6 +280,24 @@ static void load_dead(audit_run *a, int64_t hour)
     a->dl_err[0] = '\0';
     char dir[4096];
     if (sl_dl_dir(dir, sizeof dir, a->cfg->dead_letter.path, hour) < 0) return;
+    dead_dir(a, dir);
+    /* and those a `sluice dlq replay` moved aside (replay.c): still this
+     * hour's dead letters */
+    char pat[8400], rel[64];
+    const char *hr = dir + strlen(a->cfg->dead_letter.path); /* "/dt=.../hour=.." */
+    snprintf(rel, sizeof rel, "%s", hr);
+    size_t n = glob_lit(pat, 0, sizeof pat, a->cfg->dead_letter.path);
+    snprintf(pat + n, sizeof pat - n, "/_replayed/*%s", rel);
+    glob_t g;
+    if (glob(pat, GLOB_ONLYDIR, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            dead_dir(a, g.gl_pathv[i]);
+    globfree(&g);
+}
+
+/* Count the dead letters of one directory per stream, into a->dl. */
+static void dead_dir(audit_run *a, const char *dir)
+{
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;

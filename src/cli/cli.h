@@ -2,6 +2,9 @@
 #ifndef SL_CLI_H
 #define SL_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 int sl_cmd_convert(int argc, char **argv);
 int sl_cmd_inspect(int argc, char **argv);
 int sl_cmd_gen(int argc, char **argv);
@@ -11,6 +14,7 @@ int sl_cmd_config_doc(int argc, char **argv);
 int sl_cmd_partitions(int argc, char **argv);
 int sl_cmd_audit(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
+int sl_cmd_dlq(int argc, char **argv);
 
 struct sl_manifest;
 struct sl_cfg;
@@ -23,6 +27,15 @@ int sl_cli_pipeline_args(int argc, char **argv, const char *cmd, const char *hel
 /* partitions.c: m's hour partitions (sorted in place) as a table, or as a
  * JSON array (json), on stdout. */
 void sl_cli_print_partitions(struct sl_manifest *m, int json);
+
+/* cli_util.c: an hour "2025-12-01T13" or "2025-12-01T13:00:00Z" (UTC) ->
+ * epoch ms (0, or -1 when malformed); an hour as "dt=YYYY-MM-DD/hour=HH";
+ * the instance id of a state directory (0, or -1 when it has none). */
+int sl_cli_parse_hour(const char *s, int64_t *ms);
+void sl_cli_fmt_hour(char *out, size_t cap, int64_t hour);
+int sl_cli_read_instance(const struct sl_cfg *cfg, char out[9]);
+/* s as a JSON string on stdout (null for NULL). */
+void sl_cli_put_json_str(const char *s);
 
 #include <signal.h>
 

@@ -24,6 +24,7 @@ static const struct {
     {"config-doc", sl_cmd_config_doc, "the pipeline file reference; --check FILE validates one"},
     {"partitions", sl_cmd_partitions, "a pipeline's hour partitions and their commit states"},
     {"status", sl_cmd_status, "what a pipeline is doing (its http endpoint, else its manifest)"},
+    {"dlq", sl_cmd_dlq, "dead letters: list them, replay them through the pipeline"},
     {"audit", sl_cmd_audit, "reconcile each committed hour's audit counts with the lake"},
 };
 

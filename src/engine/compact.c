@@ -212,8 +212,9 @@ static sl_err_t rewrite_group(sl_rt *rt, const sl_stream *st, const char *dir, c
     return rc;
 }
 
-/* Read every input and write outputs of about `target` bytes. Files of one
- * schema are merged with each other only: an hour that spans a hot reload
+/* Read the inputs and write outputs of about `target` bytes; afterwards in
+ * holds the inputs that were merged (the journal's). Files of one schema
+ * are merged with each other only: an hour that spans a hot reload
  * which changed the stream's schema (new fields) keeps one set of files per
  * schema, each readable on its own, and readers that union by name (DuckDB's
  * union_by_name, Spark's mergeSchema) see the new columns null in old rows. */
@@ -233,13 +234,27 @@ static sl_err_t rewrite(sl_rt *rt, const sl_stream *st, const char *dir, names *
             in->v[k] = in->v[k - 1];
             in->v[k - 1] = t;
         }
+    /* a schema with one file is left as it is (the redo of a finished
+     * compaction finds only such groups: nothing to do); the others are
+     * merged, and only their files are the journal's inputs */
+    int32_t kept = 0;
     for (int32_t a = 0; !rc && a < in->n;) {
         int32_t b = a + 1;
         while (b < in->n && fp[b] == fp[a])
             b++;
-        rc = rewrite_group(rt, st, dir, in, a, b, target, tmp_prefix, outs, err);
+        if (b - a > 1) {
+            rc = rewrite_group(rt, st, dir, in, a, b, target, tmp_prefix, outs, err);
+            for (int32_t k = a; k < b; k++) { /* in[0..kept): the merged inputs */
+                char *t = in->v[kept];
+                in->v[kept++] = in->v[k];
+                in->v[k] = t;
+            }
+        }
         a = b;
     }
+    for (int32_t k = kept; k < in->n; k++)
+        free(in->v[k]);
+    in->n = kept;
     free(fp);
     return rc;
 }
@@ -280,13 +295,21 @@ sl_err_t sl_compact_partition(sl_rt *rt, const sl_stream *st, const char *dir, i
         if (in.n > 1 && target > 0 && !st->jsonl) {
             qsort(in.v, (size_t)in.n, sizeof *in.v, cmp_str);
             if ((rc = rewrite(rt, st, dir, &in, target, tmp_prefix, &outs, err))) goto out;
+            if (outs.n == 0) goto counted; /* one file per schema already */
             sl_fault_point("compact.outputs_written");
-            /* step 3: the journal */
+            /* step 3: the journal; outputs are named after the version, with
+             * numbers no file of the directory has (a file of this version
+             * kept as it is, in another schema) */
             sl_buf j = SL_BUF_INIT;
-            char line[700];
-            for (int32_t i = 0; !rc && i < outs.n; i++) {
-                int n = snprintf(line, sizeof line, "out %s %s%s-%s-v%" PRId64 "-k%d.parquet\n",
-                                 outs.v[i], "", rt->cfg->pipeline, rt->instance, version, (int)i);
+            char line[700], final[400], p[8300];
+            for (int32_t i = 0, k = 0; !rc && i < outs.n; i++, k++) {
+                for (;; k++) {
+                    snprintf(final, sizeof final, "%s-%s-v%" PRId64 "-k%d.parquet",
+                             rt->cfg->pipeline, rt->instance, version, k);
+                    snprintf(p, sizeof p, "%s/%s", dir, final);
+                    if (access(p, F_OK) != 0) break;
+                }
+                int n = snprintf(line, sizeof line, "out %s %s\n", outs.v[i], final);
                 rc = sl_buf_append(&j, line, (size_t)n);
             }
             for (int32_t i = 0; !rc && i < in.n; i++) {
@@ -309,6 +332,7 @@ sl_err_t sl_compact_partition(sl_rt *rt, const sl_stream *st, const char *dir, i
             if ((rc = finish_journal(rt, dir, journal, err))) goto out;
         }
     }
+counted:
     /* what the partition holds now (this instance's files) */
     *files = *bytes = 0;
     DIR *d = opendir(dir);

@@ -47,6 +47,9 @@ void sl_manifest_free(sl_manifest *m)
     free(m->parts);
     free(m->streams);
     free(m->deltas);
+    for (int32_t i = 0; i < m->n_replays; i++)
+        free(m->replays[i].id);
+    free(m->replays);
     memset(m, 0, sizeof *m);
     m->watermark = m->first_hour = INT64_MIN;
 }
@@ -140,6 +143,20 @@ sl_mf_delta *sl_manifest_delta(sl_manifest *m, const char *stream, int64_t hour)
     d->stream = s;
     d->hour = hour;
     return d;
+}
+
+sl_mf_replay *sl_manifest_replay(sl_manifest *m, const char *id)
+{
+    for (int32_t i = 0; i < m->n_replays; i++)
+        if (!strcmp(m->replays[i].id, id)) return &m->replays[i];
+    if (grow((void **)&m->replays, &m->cap_replays, m->n_replays + 1, sizeof *m->replays))
+        return NULL;
+    char *s = strdup(id);
+    if (!s) return NULL;
+    sl_mf_replay *r = &m->replays[m->n_replays++];
+    memset(r, 0, sizeof *r);
+    r->id = s;
+    return r;
 }
 
 sl_err_t sl_manifest_copy_time(sl_manifest *dst, const sl_manifest *src)
@@ -310,6 +327,18 @@ sl_err_t sl_manifest_write(const sl_manifest *m, const char *dir, const char *pi
                      d->read, d->filtered, d->dead, d->late);
         if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
     }
+    for (int32_t i = 0; !rc && i < m->n_replays; i++, lines++) {
+        const sl_mf_replay *r = &m->replays[i];
+        rc = sl_buf_append(&b, "replay ", 7);
+        if (!rc) rc = put_enc(&b, r->id);
+        n = snprintf(line, sizeof line, " %" PRId32 " %" PRId64 " %d", r->file, r->row, r->done);
+        if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
+        for (int k = 0; !rc && k < SL_RP_N; k++) {
+            n = snprintf(line, sizeof line, " %" PRId64, r->n[k]);
+            rc = sl_buf_append(&b, line, (size_t)n);
+        }
+        if (!rc) rc = sl_buf_put_u8(&b, '\n');
+    }
     n = snprintf(line, sizeof line, "end %d\n", lines);
     if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
     if (rc) {
@@ -414,6 +443,17 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
                 d->filtered = strtoll(tok[4], NULL, 10);
                 d->dead = strtoll(tok[5], NULL, 10);
                 d->late = strtoll(tok[6], NULL, 10);
+            }
+        } else if (!strcmp(tok[0], "replay") && nt == 5 + SL_RP_N && !dec(tok[1])) {
+            sl_mf_replay *r = sl_manifest_replay(m, tok[1]);
+            if (!r)
+                rc = SL_ERR_NOMEM;
+            else {
+                r->file = (int32_t)strtol(tok[2], NULL, 10);
+                r->row = strtoll(tok[3], NULL, 10);
+                r->done = atoi(tok[4]);
+                for (int k = 0; k < SL_RP_N; k++)
+                    r->n[k] = strtoll(tok[5 + k], NULL, 10);
             }
         } else if (!strcmp(tok[0], "end") && nt == 2) {
             if (atol(tok[1]) != ln - 1)

@@ -95,6 +95,24 @@ typedef struct sl_mf_stream {
     int64_t through; /* INT64_MIN: nothing committed yet */
 } sl_mf_stream;
 
+/* A dead-letter replay (engine/replay.c): where it is and what it did. */
+enum {
+    SL_RP_COUNT_ROWS,
+    SL_RP_REPLAYED,
+    SL_RP_WRITTEN,
+    SL_RP_FILTERED,
+    SL_RP_DEAD,
+    SL_RP_LATE,
+    SL_RP_N
+};
+typedef struct sl_mf_replay {
+    char *id;
+    int32_t file;       /* the next file of the request to read (its index) */
+    int64_t row;        /* the next row of that file */
+    int done;           /* every row read: to finish (move the files aside, the summary) */
+    int64_t n[SL_RP_N]; /* rows read, replayed (matched the request), and their outcomes */
+} sl_mf_replay;
+
 typedef struct sl_manifest {
     uint64_t checkpoint; /* 0: none yet */
     int64_t time_ms;
@@ -113,6 +131,8 @@ typedef struct sl_manifest {
     int32_t n_streams, cap_streams;
     sl_mf_delta *deltas; /* this checkpoint's only (not carried by sl_manifest_copy_time) */
     int32_t n_deltas, cap_deltas;
+    sl_mf_replay *replays; /* dead-letter replays not finished yet */
+    int32_t n_replays, cap_replays;
 } sl_manifest;
 
 void sl_manifest_free(sl_manifest *m); /* and zero */
@@ -131,6 +151,8 @@ sl_mf_stream *sl_manifest_stream(sl_manifest *m, const char *stream);
 /* The delta entry (stream, hour) of this checkpoint, created zero when
  * missing; NULL on NOMEM. */
 sl_mf_delta *sl_manifest_delta(sl_manifest *m, const char *stream, int64_t hour);
+/* The replay id, created (at file 0, row 0) when missing; NULL on NOMEM. */
+sl_mf_replay *sl_manifest_replay(sl_manifest *m, const char *id);
 /* Copy the event-time state (watermark, first hour, parts, streams) of src into dst. */
 sl_err_t sl_manifest_copy_time(sl_manifest *dst, const sl_manifest *src) SL_MUST_CHECK;
 

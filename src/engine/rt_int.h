@@ -25,6 +25,7 @@
 #include "engine/audit.h"
 #include "engine/manifest.h"
 #include "engine/pipeline.h"
+#include "engine/replay.h"
 #include "engine/runtime.h"
 #include "engine/storage.h"
 #include "formats/batch/kbatch.h"
@@ -124,6 +125,8 @@ typedef struct sl_wpl {
     sl_sctr *sc;             /* per stream, [n_streams]: no stream */
 } sl_wpl;
 
+typedef struct sl_replay_job sl_replay_job; /* replay.c */
+
 typedef struct sl_worker {
     sl_rt *rt;
     int32_t id;
@@ -148,7 +151,8 @@ typedef struct sl_worker {
     sl_sctr *sc;                    /* per stream, [n_streams]: no stream */
     atomic_llong n_unrouted;        /* of sc[n_streams].in: matched no route */
     atomic_llong first_ms, last_ms; /* wall time of the first and last message processed */
-    char *errmsg;                   /* a fatal error, for the coordinator */
+    sl_replay_job *rj; /* a dead-letter replay (replay.c); set and cleared under rt->mu */
+    char *errmsg;      /* a fatal error, for the coordinator */
     atomic_int failed;
     /* audit counts (engine/audit.h): au[au_cur] counts now; the other is the
      * table handed over at the last barrier, merged and emptied by the
@@ -225,6 +229,9 @@ struct sl_rt {
     sl_stotal *tot;
     int32_t n_tot, cap_tot;
     long long unrouted; /* of workers that ended */
+    /* dead-letter replay (replay.c) */
+    sl_replay_job *replay; /* the job under way, NULL: none */
+    int64_t replay_poll_ms;
     /* hot reload (reload.c) */
     sl_watch watch;
     sl_reload *reload; /* being applied by the current checkpoint */
@@ -274,6 +281,24 @@ void sl_reload_install(sl_rt *rt, sl_reload *r);
 int sl_reload_removes(const sl_rt *rt, const char *stream);
 /* Append a line to STATE/reloads.jsonl. */
 void sl_reload_record(sl_rt *rt, const sl_reload *r, int applied, const char *error);
+
+/* replay.c: dead-letter replay (see its top). Coordinator: pick up a
+ * request (tick), write the job's barrier state into a manifest, finish
+ * the done replays of rt->mf after it is published (and at recovery).
+ * Worker: snapshot at the barrier, read a slice of rows (step). */
+void sl_replay_tick(sl_rt *rt, int64_t now_ms);
+/* 1 while a replay is under way or asked for (--stop-when-idle waits). */
+int sl_replay_pending(const sl_rt *rt);
+sl_err_t sl_replay_manifest(sl_rt *rt, sl_manifest *m, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_replay_finish(sl_rt *rt, sl_error *err) SL_MUST_CHECK;
+void sl_replay_snap(sl_replay_job *j);
+sl_err_t sl_replay_step(sl_worker *w, sl_replay_job *j, sl_error *err) SL_MUST_CHECK;
+/* 1 when the job is read to its end; 1 when the coordinator finished it
+ * (then its worker frees it). */
+int sl_replay_idle(sl_replay_job *j);
+int sl_replay_busy(sl_replay_job *j); /* not done, and its rate lets it read now */
+int sl_replay_finished(sl_replay_job *j);
+void sl_replay_free(sl_replay_job *j);
 
 /* recover.c */
 sl_err_t sl_rt_publish(sl_rt *rt, const sl_manifest *m, int redo, sl_error *err) SL_MUST_CHECK;

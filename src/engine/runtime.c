@@ -150,6 +150,7 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
             const sl_part *p = &rt->w[w].parts[i];
             if (p->snap >= 0) rc = sl_manifest_set_pos(&m, p->topic, p->partition, p->snap);
         }
+    if (!rc) rc = sl_replay_manifest(rt, &m, err); /* a dead-letter replay's position */
     sl_bucket **pp = &rt->done, *mine = NULL;
     while (*pp) {
         sl_bucket *b = *pp;
@@ -225,6 +226,10 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
         npend += rt->mf.parts[i].pending;
     int64_t t_commit = sl_rt_mono_ms();
     if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out;
+    if ((rc = sl_replay_finish(rt, err))) { /* a dead-letter replay read to its end */
+        err->retriable = 1;
+        goto out;
+    }
     if (npend)
         SL_LOG(SL_LOG_INFO, "hour partitions committed", SL_F_INT("checkpoint", c),
                SL_F_INT("partitions", npend), SL_F_INT("ms", sl_rt_mono_ms() - t_commit));
@@ -547,6 +552,7 @@ static sl_err_t attempt(sl_rt *rt, sl_error *err)
     if ((rc = sl_rt_recover(rt, err))) goto out;
     if ((rc = sl_commit_start(rt, err))) goto out;
     if ((rc = sl_commit_run(rt, &rt->mf, err))) goto out; /* redo what a crash interrupted */
+    if ((rc = sl_replay_finish(rt, err))) goto out;
     atomic_store(&rt->ckpt_req_a, rt->mf.checkpoint);
     rt->nw = cfg->workers;
     rt->w = calloc((size_t)rt->nw, sizeof *rt->w);
@@ -595,9 +601,11 @@ static sl_err_t attempt(sl_rt *rt, sl_error *err)
         int64_t now = sl_rt_mono_ms();
         sl_log_tick();
         sl_obs_tick(rt);
+        sl_replay_tick(rt, now);
         int stop = rt->opts->stop && *rt->opts->stop;
         int idle = rt->opts->stop_when_idle_ms > 0 &&
-                   idle_for(rt, sl_rt_wall_ms(), rt->opts->stop_when_idle_ms);
+                   idle_for(rt, sl_rt_wall_ms(), rt->opts->stop_when_idle_ms) &&
+                   !sl_replay_pending(rt);
         if (!stop && !idle && reload_wanted(rt, now)) {
             int restart = 0;
             if ((rc = reload(rt, &restart, err))) goto out;
@@ -649,6 +657,7 @@ static sl_err_t attempt(sl_rt *rt, sl_error *err)
 out:
     g_teardown = 1;
     atomic_store(&rt->stop, 1);
+    rt->replay = NULL; /* its worker frees it; the next attempt resumes it from the manifest */
     pthread_mutex_lock(&rt->mu);
     rt->hold = 0;
     pthread_cond_broadcast(&rt->hold_cv);

@@ -86,6 +86,7 @@ static void barrier(sl_worker *w, uint64_t c)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&rt->mu);
     sl_worker_roll_all(w, c);
+    if (w->rj) sl_replay_snap(w->rj); /* its position, with the files */
     w->au_cur ^= 1; /* the coordinator emptied the other table at the last checkpoint */
     for (int32_t i = 0; i < w->n_parts; i++) {
         sl_part *p = &w->parts[i];
@@ -103,6 +104,18 @@ static void barrier(sl_worker *w, uint64_t c)
     pthread_mutex_unlock(&rt->mu);
 }
 
+/* A fatal error (out of memory, the lake): the coordinator retries the
+ * attempt from the last checkpoint. */
+static void failed(sl_worker *w, const sl_error *err)
+{
+    sl_rt *rt = w->rt;
+    pthread_mutex_lock(&rt->mu);
+    if (!w->errmsg) w->errmsg = strdup(err->msg);
+    atomic_store(&w->failed, 1);
+    pthread_cond_broadcast(&rt->cv);
+    pthread_mutex_unlock(&rt->mu);
+}
+
 void *sl_worker_main(void *arg)
 {
     sl_worker *w = arg;
@@ -113,18 +126,25 @@ void *sl_worker_main(void *arg)
     while (!atomic_load(&rt->stop)) {
         uint64_t req = atomic_load(&rt->ckpt_req_a);
         if (req > w->done_ckpt) barrier(w, req);
-        ssize_t n = rd_kafka_consume_batch_queue(w->q, 100, msgs, 256);
+        pthread_mutex_lock(&rt->mu); /* a dead-letter replay: set and cleared by the coordinator */
+        sl_replay_job *rj = w->rj;
+        if (rj && sl_replay_finished(rj)) {
+            sl_replay_free(rj);
+            w->rj = rj = NULL;
+        }
+        pthread_mutex_unlock(&rt->mu);
+        int replaying = rj && !sl_replay_idle(rj) && !atomic_load(&w->failed);
+        ssize_t n = rd_kafka_consume_batch_queue(w->q,
+                                                 !replaying           ? 100
+                                                 : sl_replay_busy(rj) ? 0
+                                                                      : 10,
+                                                 msgs, 256);
         int64_t ingest = sl_rt_wall_ms();
         for (ssize_t i = 0; i < n; i++) {
-            if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err)) {
-                pthread_mutex_lock(&rt->mu);
-                if (!w->errmsg) w->errmsg = strdup(err.msg);
-                atomic_store(&w->failed, 1);
-                pthread_cond_broadcast(&rt->cv);
-                pthread_mutex_unlock(&rt->mu);
-            }
+            if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err)) failed(w, &err);
             rd_kafka_message_destroy(msgs[i]);
         }
+        if (replaying && sl_replay_step(w, rj, &err)) failed(w, &err);
         if (atomic_load(&w->failed)) {
             /* Stop consuming; the coordinator restarts the attempt from the
              * last checkpoint. Keep answering barriers so it never waits. */
@@ -228,6 +248,7 @@ void sl_worker_free(sl_worker *w)
     for (int32_t i = 0; i < w->n_parts; i++)
         free(w->parts[i].topic);
     free(w->parts);
+    sl_replay_free(w->rj);
     free(w->errmsg);
     memset(w, 0, sizeof *w);
 }

@@ -35,6 +35,13 @@ static void test_round_trip(void)
     CHECK(!sl_manifest_add_file(&m, 1, "play", 5210, 183012, "lake/a b/.sluice+p+w1+x+1.inprogress",
                                 "lake/a b/p-c7-w1-1.parquet"));
     CHECK(!sl_manifest_add_file(&m, 0, "", 0, 0, "h\xc3\xa9\n", "f%"));
+    sl_mf_replay *rp = sl_manifest_replay(&m, "r1 odd");
+    CHECK(rp != NULL && sl_manifest_replay(&m, "r1 odd") == rp);
+    rp->file = 2;
+    rp->row = 5120;
+    rp->done = 1;
+    for (int k = 0; k < SL_RP_N; k++)
+        rp->n[k] = 100 + k;
     CHECK_OK(sl_manifest_write(&m, dir, "plays", &err), &err);
     CHECK_OK(sl_manifest_load(&r, dir, "plays", &err), &err);
     CHECK_EQ_INT(r.checkpoint, 7);
@@ -53,6 +60,11 @@ static void test_round_trip(void)
     CHECK(!strcmp(r.files[1].stream, ""));
     CHECK(!strcmp(r.files[1].hidden, "h\xc3\xa9\n"));
     CHECK(!strcmp(r.files[1].final, "f%"));
+    CHECK_EQ_INT(r.n_replays, 1);
+    CHECK(!strcmp(r.replays[0].id, "r1 odd"));
+    CHECK(r.replays[0].file == 2 && r.replays[0].row == 5120 && r.replays[0].done == 1);
+    for (int k = 0; k < SL_RP_N; k++)
+        CHECK_EQ_INT(r.replays[0].n[k], 100 + k);
     /* another pipeline must not take this state dir */
     sl_manifest o;
     CHECK(sl_manifest_load(&o, dir, "other", &err) == SL_ERR_INVALID);
