@@ -134,11 +134,13 @@ void *sl_worker_main(void *arg)
         }
         pthread_mutex_unlock(&rt->mu);
         int replaying = rj && !sl_replay_idle(rj) && !atomic_load(&w->failed);
-        ssize_t n = rd_kafka_consume_batch_queue(w->q,
-                                                 !replaying           ? 100
-                                                 : sl_replay_busy(rj) ? 0
-                                                                      : 10,
-                                                 msgs, 256);
+        /* What is there now, without waiting: librdkafka's batch call waits
+         * for a full batch until its timeout, which would hold a worker up
+         * to 100 ms whenever its partitions bring fewer messages than that.
+         * Only when nothing is there does it wait, for the first message. */
+        ssize_t n = rd_kafka_consume_batch_queue(w->q, 0, msgs, 256);
+        if (n == 0 && !(replaying && sl_replay_busy(rj)))
+            n = rd_kafka_consume_batch_queue(w->q, replaying ? 10 : 100, msgs, 1);
         int64_t ingest = sl_rt_wall_ms();
         for (ssize_t i = 0; i < n; i++) {
             if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err)) failed(w, &err);
