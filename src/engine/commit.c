@@ -8,7 +8,9 @@
  * over the partitions that are not idle (a record within idle_timeout): per
  * partition, then per worker, then per pipeline, since the minimum over all
  * partitions is the minimum of the workers' minimums. A partition that has
- * brought no record yet holds F back until it brings one or is idle. F
+ * brought no record yet holds F back until it brings one or is idle (after
+ * a restart a partition starts from the greatest event time its manifest
+ * position recorded, so only a partition never read before does). F
  * never goes back, and stays where it is while every input is idle. Stream
  * S's watermark is F - S's max_out_of_orderness; the manifest keeps F (the
  * "wm" line). The largest idle_timeout of the streams applies to partitions
@@ -167,7 +169,7 @@ static int64_t watermark(sl_rt *rt, int64_t now_ms)
     pthread_mutex_lock(&rt->mu);
     for (int32_t k = 0; k < rt->nw; k++)
         for (int32_t i = 0; i < rt->w[k].n_parts; i++) {
-            const sl_part *p = &rt->w[k].parts[i];
+            const sl_part *p = rt->w[k].parts[i];
             if (!p->owned) continue;
             if (now_ms - p->snap_last_ms >= rt->idle_ms) continue; /* idle: left out */
             /* an assigned partition that has brought nothing yet holds the

@@ -100,7 +100,7 @@ static rd_kafka_topic_partition_list_t *positions(sl_rt *rt, const sl_manifest *
         int owned = !owned_only;
         for (int32_t w = 0; !owned && w < rt->nw; w++)
             for (int32_t k = 0; k < rt->w[w].n_parts; k++) {
-                const sl_part *p = &rt->w[w].parts[k];
+                const sl_part *p = rt->w[w].parts[k];
                 if (p->owned && p->partition == m->pos[i].partition &&
                     !strcmp(p->topic, m->pos[i].topic))
                     owned = 1;

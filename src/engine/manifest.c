@@ -85,8 +85,23 @@ sl_err_t sl_manifest_set_pos(sl_manifest *m, const char *topic, int32_t partitio
     if (grow((void **)&m->pos, &m->cap_pos, m->n_pos + 1, sizeof *m->pos)) return SL_ERR_NOMEM;
     char *t = strdup(topic);
     if (!t) return SL_ERR_NOMEM;
-    m->pos[m->n_pos++] = (sl_mf_pos){t, partition, offset};
+    m->pos[m->n_pos++] = (sl_mf_pos){t, partition, offset, INT64_MIN};
     return SL_OK;
+}
+
+int64_t sl_manifest_max_et(const sl_manifest *m, const char *topic, int32_t partition)
+{
+    for (int32_t i = 0; i < m->n_pos; i++)
+        if (m->pos[i].partition == partition && !strcmp(m->pos[i].topic, topic))
+            return m->pos[i].max_et;
+    return INT64_MIN;
+}
+
+void sl_manifest_set_et(sl_manifest *m, const char *topic, int32_t partition, int64_t max_et)
+{
+    for (int32_t i = 0; i < m->n_pos; i++)
+        if (m->pos[i].partition == partition && !strcmp(m->pos[i].topic, topic))
+            m->pos[i].max_et = max_et;
 }
 
 sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream, int64_t rows,
@@ -278,8 +293,12 @@ sl_err_t sl_manifest_write(const sl_manifest *m, const char *dir, const char *pi
     for (int32_t i = 0; !rc && i < m->n_pos; i++, lines++) {
         rc = sl_buf_append(&b, "pos ", 4);
         if (!rc) rc = put_enc(&b, m->pos[i].topic);
-        n = snprintf(line, sizeof line, " %" PRId32 " %" PRId64 "\n", m->pos[i].partition,
-                     m->pos[i].offset);
+        if (m->pos[i].max_et == INT64_MIN)
+            n = snprintf(line, sizeof line, " %" PRId32 " %" PRId64 "\n", m->pos[i].partition,
+                         m->pos[i].offset);
+        else
+            n = snprintf(line, sizeof line, " %" PRId32 " %" PRId64 " %" PRId64 "\n",
+                         m->pos[i].partition, m->pos[i].offset, m->pos[i].max_et);
         if (!rc) rc = sl_buf_append(&b, line, (size_t)n);
     }
     for (int32_t i = 0; !rc && i < m->n_files; i++, lines++) {
@@ -399,8 +418,10 @@ static sl_err_t parse_file(sl_manifest *m, const char *path, const char *pipelin
             m->txn = atoi(tok[1]);
         } else if (!strcmp(tok[0], "time") && nt == 2) {
             m->time_ms = strtoll(tok[1], NULL, 10);
-        } else if (!strcmp(tok[0], "pos") && nt == 4 && !dec(tok[1])) {
+        } else if (!strcmp(tok[0], "pos") && (nt == 4 || nt == 5) && !dec(tok[1])) {
             rc = sl_manifest_set_pos(m, tok[1], (int32_t)atol(tok[2]), strtoll(tok[3], NULL, 10));
+            if (!rc && nt == 5)
+                sl_manifest_set_et(m, tok[1], (int32_t)atol(tok[2]), strtoll(tok[4], NULL, 10));
         } else if (!strcmp(tok[0], "file") && (nt == 7 || nt == 8) && !dec(tok[2]) &&
                    !dec(tok[5]) && !dec(tok[6])) {
             rc = sl_manifest_add_file(m, (int32_t)atol(tok[1]), tok[2], strtoll(tok[3], NULL, 10),

@@ -17,7 +17,7 @@
  *   checkpoint 42
  *   time 1764075600123
  *   txn 1                       (only when a Kafka transaction belongs to it)
- *   pos events 3 1200452
+ *   pos events 3 1200452 1764079230000   (next offset, greatest event time read)
  *   file 1 play 5210 183012 lake/play/dt=2026-11-25/hour=13/.sluice+... lake/... 1764075600000
  *   wm 1764079230000 1764072000000               (event-time frontier, first hour)
  *   through play 1764075600000                   (hours before it are committed)
@@ -57,6 +57,7 @@ typedef struct sl_mf_pos {
     char *topic;
     int32_t partition;
     int64_t offset; /* next offset to read */
+    int64_t max_et; /* greatest event time read from it (its watermark), INT64_MIN: none */
 } sl_mf_pos;
 
 typedef struct sl_mf_file {
@@ -140,6 +141,11 @@ void sl_manifest_clear_files(sl_manifest *m);
 
 /* Position of a partition, or -1 when the manifest has none. */
 int64_t sl_manifest_pos(const sl_manifest *m, const char *topic, int32_t partition);
+/* A partition's greatest event time read (kept with its position, so a
+ * restart does not hold the watermark back until it brings a record);
+ * INT64_MIN when unknown. set_et needs the position set first. */
+int64_t sl_manifest_max_et(const sl_manifest *m, const char *topic, int32_t partition);
+void sl_manifest_set_et(sl_manifest *m, const char *topic, int32_t partition, int64_t max_et);
 sl_err_t sl_manifest_set_pos(sl_manifest *m, const char *topic, int32_t partition,
                              int64_t offset) SL_MUST_CHECK;
 sl_err_t sl_manifest_add_file(sl_manifest *m, int32_t worker, const char *stream, int64_t rows,

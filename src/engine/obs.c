@@ -158,7 +158,7 @@ static int inputs(sl_rt *rt, sl_snap *s, int64_t now)
     if (n && !(s->inputs = calloc((size_t)n, sizeof *s->inputs))) bad = 1;
     for (int32_t w = 0; !bad && rt->w && w < rt->nw; w++)
         for (int32_t i = 0; !bad && i < rt->w[w].n_parts; i++) {
-            const sl_part *p = &rt->w[w].parts[i];
+            const sl_part *p = rt->w[w].parts[i];
             if (!p->owned) continue;
             sl_snap_input *in = &s->inputs[s->n_inputs];
             if (!(in->topic = strdup(p->topic))) {

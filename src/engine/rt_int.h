@@ -134,7 +134,7 @@ typedef struct sl_worker {
     rd_kafka_queue_t *q;
     /* partitions, guarded by rt->mu for changes (assign/revoke); the worker
      * reads them lock-free between barriers */
-    sl_part *parts;
+    sl_part **parts; /* each allocated once: pointers stay valid while parts are added */
     int32_t n_parts, cap_parts;
     /* decoding */
     sl_wpl ps;  /* per pipeline */

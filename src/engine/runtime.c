@@ -95,7 +95,7 @@ static void commit_offsets(sl_rt *rt, int sync)
     pthread_mutex_lock(&rt->mu);
     for (int32_t w = 0; w < rt->nw; w++)
         for (int32_t i = 0; i < rt->w[w].n_parts; i++) {
-            sl_part *p = &rt->w[w].parts[i];
+            sl_part *p = rt->w[w].parts[i];
             int64_t pos = sl_manifest_pos(&rt->mf, p->topic, p->partition);
             if (!p->owned || pos < 0) continue;
             rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = pos;
@@ -143,12 +143,16 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
     m.checkpoint = c;
     m.time_ms = sl_rt_wall_ms();
     for (int32_t i = 0; !rc && i < rt->mf.n_pos; i++)
-        rc = sl_manifest_set_pos(&m, rt->mf.pos[i].topic, rt->mf.pos[i].partition,
-                                 rt->mf.pos[i].offset);
+        if (!(rc = sl_manifest_set_pos(&m, rt->mf.pos[i].topic, rt->mf.pos[i].partition,
+                                       rt->mf.pos[i].offset)))
+            sl_manifest_set_et(&m, rt->mf.pos[i].topic, rt->mf.pos[i].partition,
+                               rt->mf.pos[i].max_et);
     for (int32_t w = 0; !rc && w < rt->nw; w++)
         for (int32_t i = 0; !rc && i < rt->w[w].n_parts; i++) {
-            const sl_part *p = &rt->w[w].parts[i];
-            if (p->snap >= 0) rc = sl_manifest_set_pos(&m, p->topic, p->partition, p->snap);
+            const sl_part *p = rt->w[w].parts[i];
+            if (p->snap >= 0 && !(rc = sl_manifest_set_pos(&m, p->topic, p->partition, p->snap)) &&
+                p->snap_max_et != INT64_MIN)
+                sl_manifest_set_et(&m, p->topic, p->partition, p->snap_max_et);
         }
     if (!rc) rc = sl_replay_manifest(rt, &m, err); /* a dead-letter replay's position */
     sl_bucket **pp = &rt->done, *mine = NULL;
@@ -249,35 +253,44 @@ static sl_err_t checkpoint(sl_rt *rt, sl_error *err)
 
 /* ---- rebalances ---- */
 
-static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int64_t next)
+/* A partition assigned to worker w: reading from next, its watermark
+ * resumed at max_et (from the manifest; INT64_MIN: none yet). */
+static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int64_t next,
+                         int64_t max_et)
 {
     for (int32_t i = 0; i < w->n_parts; i++)
-        if (w->parts[i].partition == partition && !strcmp(w->parts[i].topic, topic)) {
-            w->parts[i].owned = 1;
-            w->parts[i].eof = 0;
-            w->parts[i].last_ms = w->parts[i].snap_last_ms =
+        if (w->parts[i]->partition == partition && !strcmp(w->parts[i]->topic, topic)) {
+            w->parts[i]->owned = 1;
+            w->parts[i]->eof = 0;
+            w->parts[i]->last_ms = w->parts[i]->snap_last_ms =
                 sl_rt_wall_ms(); /* idle counts from now */
-            w->parts[i].next = w->parts[i].snap = next;
+            w->parts[i]->next = w->parts[i]->snap = next;
             return SL_OK;
         }
-    if (w->n_parts == w->cap_parts) {
+    if (w->n_parts == w->cap_parts) { /* an array of pointers: a worker's sl_part never moves */
         int32_t nc = w->cap_parts ? w->cap_parts * 2 : 16;
-        sl_part *np = realloc(w->parts, (size_t)nc * sizeof *np);
+        sl_part **np = realloc(w->parts, (size_t)nc * sizeof *np);
         if (!np) return SL_ERR_NOMEM;
         w->parts = np;
         w->cap_parts = nc;
     }
+    sl_part *p = malloc(sizeof *p);
     char *t = strdup(topic);
-    if (!t) return SL_ERR_NOMEM;
-    w->parts[w->n_parts++] = (sl_part){.topic = t,
-                                       .partition = partition,
-                                       .next = next,
-                                       .snap = next,
-                                       .owned = 1,
-                                       .max_et = INT64_MIN,
-                                       .snap_max_et = INT64_MIN,
-                                       .last_ms = sl_rt_wall_ms(),
-                                       .snap_last_ms = sl_rt_wall_ms()};
+    if (!p || !t) {
+        free(p);
+        free(t);
+        return SL_ERR_NOMEM;
+    }
+    *p = (sl_part){.topic = t,
+                   .partition = partition,
+                   .next = next,
+                   .snap = next,
+                   .owned = 1,
+                   .max_et = max_et,
+                   .snap_max_et = max_et,
+                   .last_ms = sl_rt_wall_ms(),
+                   .snap_last_ms = sl_rt_wall_ms()};
+    w->parts[w->n_parts++] = p;
     return SL_OK;
 }
 
@@ -316,7 +329,9 @@ static void on_assign(sl_rt *rt, rd_kafka_topic_partition_list_t *l)
             rd_kafka_queue_forward(pq, w->q);
             rd_kafka_queue_destroy(pq);
         }
-        if (part_add(w, tp->topic, tp->partition, pos) && !rt->failed) {
+        if (part_add(w, tp->topic, tp->partition, pos,
+                     sl_manifest_max_et(&rt->mf, tp->topic, tp->partition)) &&
+            !rt->failed) {
             rt->failed = 1;
             sl_error_set(&rt->fail_err, SL_ERR_NOMEM, "out of memory");
         }
@@ -332,7 +347,7 @@ static void on_revoke(sl_rt *rt, rd_kafka_topic_partition_list_t *l, int teardow
     for (int i = 0; i < l->cnt; i++)
         for (int32_t w = 0; w < rt->nw; w++)
             for (int32_t k = 0; k < rt->w[w].n_parts; k++) {
-                sl_part *p = &rt->w[w].parts[k];
+                sl_part *p = rt->w[w].parts[k];
                 if (p->partition == l->elems[i].partition && !strcmp(p->topic, l->elems[i].topic))
                     p->owned = 0;
             }
@@ -429,7 +444,7 @@ static int idle_for(sl_rt *rt, int64_t now, int64_t d)
     pthread_mutex_lock(&rt->mu);
     for (int32_t w = 0; w < rt->nw; w++)
         for (int32_t i = 0; i < rt->w[w].n_parts; i++) {
-            const sl_part *p = &rt->w[w].parts[i];
+            const sl_part *p = rt->w[w].parts[i];
             if (!p->owned) continue;
             any = 1;
             if (!p->eof || now - p->eof_since_ms < d) {
@@ -457,7 +472,7 @@ static long long lag(sl_rt *rt)
     pthread_mutex_lock(&rt->mu);
     for (int32_t w = 0; w < rt->nw; w++)
         for (int32_t i = 0; i < rt->w[w].n_parts; i++) {
-            const sl_part *p = &rt->w[w].parts[i];
+            const sl_part *p = rt->w[w].parts[i];
             int64_t lo, hi;
             if (!p->owned || p->next < 0) continue;
             if (rd_kafka_get_watermark_offsets(rt->rk, p->topic, p->partition, &lo, &hi)) continue;

@@ -33,8 +33,8 @@ static const char *get_header(void *arg, const char *name, size_t *len)
 static sl_part *find_part(sl_worker *w, const char *topic, int32_t partition)
 {
     for (int32_t i = 0; i < w->n_parts; i++)
-        if (w->parts[i].partition == partition && !strcmp(w->parts[i].topic, topic))
-            return &w->parts[i];
+        if (w->parts[i]->partition == partition && !strcmp(w->parts[i]->topic, topic))
+            return w->parts[i];
     return NULL;
 }
 
@@ -89,7 +89,7 @@ static void barrier(sl_worker *w, uint64_t c)
     if (w->rj) sl_replay_snap(w->rj); /* its position, with the files */
     w->au_cur ^= 1; /* the coordinator emptied the other table at the last checkpoint */
     for (int32_t i = 0; i < w->n_parts; i++) {
-        sl_part *p = &w->parts[i];
+        sl_part *p = w->parts[i];
         p->snap = p->next;
         p->snap_max_et = p->max_et;
         p->snap_last_ms = p->last_ms;
@@ -247,8 +247,10 @@ void sl_worker_free(sl_worker *w)
     free(w->table);
     sl_wpl_free(&w->ps);
     if (w->q) rd_kafka_queue_destroy(w->q);
-    for (int32_t i = 0; i < w->n_parts; i++)
-        free(w->parts[i].topic);
+    for (int32_t i = 0; i < w->n_parts; i++) {
+        free(w->parts[i]->topic);
+        free(w->parts[i]);
+    }
     free(w->parts);
     sl_replay_free(w->rj);
     free(w->errmsg);

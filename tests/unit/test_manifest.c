@@ -32,6 +32,7 @@ static void test_round_trip(void)
     CHECK(!sl_manifest_set_pos(&m, "events", 3, 1200452));
     CHECK(!sl_manifest_set_pos(&m, "odd topic%name", 0, 0));
     CHECK(!sl_manifest_set_pos(&m, "events", 3, 1200453)); /* update, not a second entry */
+    sl_manifest_set_et(&m, "events", 3, 1764079230000);
     CHECK(!sl_manifest_add_file(&m, 1, "play", 5210, 183012, "lake/a b/.sluice+p+w1+x+1.inprogress",
                                 "lake/a b/p-c7-w1-1.parquet"));
     CHECK(!sl_manifest_add_file(&m, 0, "", 0, 0, "h\xc3\xa9\n", "f%"));
@@ -51,6 +52,8 @@ static void test_round_trip(void)
     CHECK_EQ_INT(sl_manifest_pos(&r, "events", 3), 1200453);
     CHECK_EQ_INT(sl_manifest_pos(&r, "odd topic%name", 0), 0);
     CHECK_EQ_INT(sl_manifest_pos(&r, "events", 4), -1);
+    CHECK_EQ_INT(sl_manifest_max_et(&r, "events", 3), 1764079230000);
+    CHECK(sl_manifest_max_et(&r, "odd topic%name", 0) == INT64_MIN); /* none: a 4-field line */
     CHECK_EQ_INT(r.n_files, 2);
     CHECK(!strcmp(r.files[0].hidden, "lake/a b/.sluice+p+w1+x+1.inprogress"));
     CHECK(!strcmp(r.files[0].final, "lake/a b/p-c7-w1-1.parquet"));
