@@ -62,6 +62,7 @@ static void table_remove(sl_worker *w, sl_bucket *b)
     if (*pp) *pp = b->next;
     b->next = NULL;
     w->n_open--;
+    w->bgen++; /* record.c's bucket cache: every cached pointer is stale now */
 }
 
 /* Hand a bucket to the close pool; it is published by checkpoint ckpt. An

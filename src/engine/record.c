@@ -255,12 +255,22 @@ sl_err_t sl_record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, const 
             outcome = AU_LATE;
         } /* reopen: into its partition, which commits again (commit.c) */
     }
-    char dir[4096];
-    if (sl_tpl_expand(tpl, st, r, et, dir, sizeof dir) < 0)
-        return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0,
-                           "output path longer than 4095 bytes", p, len, err);
-    sl_bucket *b = sl_bucket_get(w, s, dir, bucket_hour, err);
-    if (!b) return err->code;
+    /* a template without {field} values: the directory is the hour's, so the
+     * last record's bucket serves while the hour is the same (no expansion,
+     * no hashing of the path) */
+    struct sl_bcache *c = tpl->by_field ? NULL : &w->ps.bc[s];
+    sl_bucket *b;
+    if (c && c->b && c->tpl == tpl && c->hour == hour && c->gen == w->bgen) {
+        b = c->b;
+        b->last_used = ++w->tick;
+    } else {
+        char dir[4096];
+        if (sl_tpl_expand(tpl, st, r, et, dir, sizeof dir) < 0)
+            return dead_letter(w, m, s, rec_hour(st, r0, m->kts), 0,
+                               "output path longer than 4095 bytes", p, len, err);
+        if (!(b = sl_bucket_get(w, s, dir, bucket_hour, err))) return err->code;
+        if (c) *c = (struct sl_bcache){tpl, hour, w->bgen, b};
+    }
     sl_err_t rc = sl_rec_emit(r, &b->batch, &e);
     if (rc == SL_ERR_NOMEM) return sl_error_set(err, rc, "out of memory");
     if (rc) {

@@ -66,8 +66,9 @@ typedef struct sl_part {
     int64_t snap;            /* next at the last barrier (what the manifest records) */
     int64_t max_et, last_ms; /* greatest event time read, wall time of the last record */
     int64_t snap_max_et, snap_last_ms; /* the same at the last barrier */
-    int owned;                         /* 0 after revocation: its messages are ignored */
-    int eof;                           /* at the end of the partition */
+    atomic_int
+        owned; /* 0 after revocation: its messages are ignored (the worker reads it unlocked) */
+    int eof;   /* at the end of the partition */
     int64_t eof_since_ms;
 } sl_part;
 
@@ -123,6 +124,14 @@ typedef struct sl_wpl {
     struct sl_lua_etl **lua; /* per stream, NULL without a script */
     sl_kbatch **kbs;         /* per stream, made on first use (each stream's codec) */
     sl_sctr *sc;             /* per stream, [n_streams]: no stream */
+    /* per stream: the bucket of its last record, valid while the worker's
+     * bucket generation (sl_worker.bgen) is unchanged (record.c) */
+    struct sl_bcache {
+        const void *tpl;
+        int64_t hour;
+        uint64_t gen;
+        struct sl_bucket *b;
+    } * bc;
 } sl_wpl;
 
 typedef struct sl_replay_job sl_replay_job; /* replay.c */
@@ -134,7 +143,10 @@ typedef struct sl_worker {
     rd_kafka_queue_t *q;
     /* partitions, guarded by rt->mu for changes (assign/revoke); the worker
      * reads them lock-free between barriers */
-    sl_part **parts; /* each allocated once: pointers stay valid while parts are added */
+    sl_part **parts;     /* each allocated once: pointers stay valid while parts are added */
+    const void *c_rkt;   /* the last message's topic handle and partition, and its sl_part: */
+    int32_t c_partition; /* a run of one partition's messages looks it up once */
+    sl_part *c_part;
     int32_t n_parts, cap_parts;
     /* decoding */
     sl_wpl ps;  /* per pipeline */
@@ -144,6 +156,7 @@ typedef struct sl_worker {
     uint32_t table_mask;
     int32_t n_open;
     uint64_t tick;
+    uint64_t bgen; /* bumped whenever a bucket leaves the table (bucket.c) */
     uint64_t seq;
     uint64_t done_ckpt; /* last barrier this worker passed */
     int64_t pause_us;   /* how long it stopped ingesting at that barrier (hand-over) */

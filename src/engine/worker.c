@@ -42,10 +42,16 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
 {
     sl_rt *rt = w->rt;
     const char *topic = rd_kafka_topic_name(km->rkt);
-    pthread_mutex_lock(&rt->mu);
-    sl_part *pt = find_part(w, topic, km->partition);
-    int owned = pt && pt->owned;
-    pthread_mutex_unlock(&rt->mu);
+    sl_part *pt = w->c_part; /* messages come in runs of one partition */
+    if (!pt || w->c_rkt != (const void *)km->rkt || w->c_partition != km->partition) {
+        pthread_mutex_lock(&rt->mu); /* the list grows under it (a rebalance) */
+        pt = find_part(w, topic, km->partition);
+        pthread_mutex_unlock(&rt->mu);
+        w->c_part = pt;
+        w->c_rkt = km->rkt;
+        w->c_partition = km->partition;
+    }
+    int owned = pt && atomic_load(&pt->owned);
     if (!owned) return SL_OK; /* revoked: its new owner reads it */
     if (km->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (!pt->eof) pt->eof_since_ms = ingest_ms;
@@ -176,7 +182,8 @@ sl_err_t sl_wpl_init(sl_wpl *s, const sl_pipeline *pl, sl_error *err)
     s->lua = calloc(ns, sizeof *s->lua);
     s->kbs = calloc(ns, sizeof *s->kbs);
     s->sc = calloc(ns, sizeof *s->sc);
-    if (!s->recs || !s->outs || !s->lua || !s->kbs || !s->sc) goto nomem;
+    s->bc = calloc(ns, sizeof *s->bc);
+    if (!s->recs || !s->outs || !s->lua || !s->kbs || !s->sc || !s->bc) goto nomem;
     for (int32_t i = 0; i < pl->n_plans; i++)
         if (sl_rec_new(&s->recs[i], &pl->plans[i])) goto nomem;
     /* Lua: one state per worker and stream (a state is single-threaded);
@@ -213,6 +220,7 @@ void sl_wpl_free(sl_wpl *s)
     free(s->lua);
     free(s->kbs);
     free(s->sc);
+    free(s->bc);
     memset(s, 0, sizeof *s);
 }
 
