@@ -29,6 +29,13 @@
  * page straight into its chunk store); sl_pq_compress appends to an
  * sl_buf through it.
  *
+ * ZSTD compression contexts are pooled for the process: a context's
+ * workspace (a few MiB at level 1) is what costs, in the kernel zeroing
+ * fresh pages at first touch, and the Kafka pipeline opens and closes
+ * writers all the time (a bucket per stream and hour, every checkpoint).
+ * A freed context goes back to the pool (at most SL_PQ_ZPOOL kept), the next
+ * writer takes it with its workspace already touched.
+ *
  * Sizes: a Parquet page size is an i32, so inputs and outputs above
  * INT32_MAX are refused (SL_ERR_LIMIT) before any library call.
  */
@@ -36,6 +43,7 @@
 
 #include <limits.h>
 #include <lz4.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +64,33 @@ struct sl_pq_codec_ctx {
     int inf_ready;
 };
 
+#define SL_PQ_ZPOOL 64
+
+static pthread_mutex_t zpool_mu = PTHREAD_MUTEX_INITIALIZER;
+static ZSTD_CCtx *zpool[SL_PQ_ZPOOL];
+static int zpool_n;
+
+static ZSTD_CCtx *zpool_take(void)
+{
+    ZSTD_CCtx *z = NULL;
+    pthread_mutex_lock(&zpool_mu);
+    if (zpool_n) z = zpool[--zpool_n];
+    pthread_mutex_unlock(&zpool_mu);
+    return z ? z : ZSTD_createCCtx();
+}
+
+static void zpool_give(ZSTD_CCtx *z)
+{
+    if (!z) return;
+    pthread_mutex_lock(&zpool_mu);
+    if (zpool_n < SL_PQ_ZPOOL) {
+        zpool[zpool_n++] = z;
+        z = NULL;
+    }
+    pthread_mutex_unlock(&zpool_mu);
+    ZSTD_freeCCtx(z);
+}
+
 sl_err_t sl_pq_codec_ctx_new(sl_pq_codec_ctx **out)
 {
     *out = calloc(1, sizeof **out);
@@ -65,7 +100,7 @@ sl_err_t sl_pq_codec_ctx_new(sl_pq_codec_ctx **out)
 void sl_pq_codec_ctx_free(sl_pq_codec_ctx *c)
 {
     if (!c) return;
-    ZSTD_freeCCtx(c->zc);
+    zpool_give(c->zc);
     ZSTD_freeDCtx(c->zd);
     if (c->def_ready) deflateEnd(&c->def);
     if (c->inf_ready) inflateEnd(&c->inf);
@@ -185,7 +220,7 @@ sl_err_t sl_pq_compress_to(sl_pq_codec_ctx *c, int codec, int level, const uint8
         if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
             return sl_error_set(err, SL_ERR_INVALID, "zstd level %d out of range %d..%d", level,
                                 ZSTD_minCLevel(), ZSTD_maxCLevel());
-        if (!c->zc && !(c->zc = ZSTD_createCCtx()))
+        if (!c->zc && !(c->zc = zpool_take()))
             return sl_error_set(err, SL_ERR_NOMEM, "zstd: cannot create a context");
         size_t r = ZSTD_compressCCtx(c->zc, dst, cap, src, n, level);
         if (ZSTD_isError(r))
