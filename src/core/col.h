@@ -154,4 +154,10 @@ void sl_batch_mark_free(sl_batch_mark_t *m);
  * the reader's self-check; returns SL_ERR_CORRUPT with detail. */
 sl_err_t sl_batch_validate(const sl_batch *b, sl_error *err);
 
+/* Do two batches of one schema hold the same rows: the same slots, levels
+ * and values in every column? SL_OK, or SL_ERR_CORRUPT naming the first
+ * column that differs. For tests and fuzzers (two decoders of one input
+ * must agree). */
+sl_err_t sl_batch_same(const sl_batch *a, const sl_batch *b, sl_error *err);
+
 #endif

@@ -1,0 +1,457 @@
+/* pb_shred.c - the direct path of sl_pb_decode: one protobuf record shredded
+ * straight from the wire into the batch's column builders, with no record
+ * scratch in between.
+ *
+ * Why it can: every field owns its own columns, so the columns of a field
+ * can be written as soon as the field is read, in whatever order the
+ * fields arrive. What the two-step path (parse into the scratch, then
+ * sl_rec_emit) needs the scratch for is the input that changes an earlier
+ * field: a non-repeated field seen twice (last wins; messages merge), two
+ * members of one oneof, a map key seen twice (last value wins). Those are
+ * rare, and here they are only detected: the record is rolled back and
+ * handed to the two-step path, which stays the reference for every rule.
+ *
+ * Per message instance, one seen bit per field (SL_SHRED_MAX_FIELDS) and
+ * one per oneof (64):
+ *   - a field is written when read (a value through the same inline column
+ *     appends as sl_rec_emit, pb_emit_int.h); a repeated field's first
+ *     element takes the message's rep, the next ones the field's own;
+ *   - a second occurrence of a non-repeated field, or a second member of
+ *     a oneof: give up;
+ *   - at the end of the message, every field not seen is written absent by
+ *     sl_em_one (default, nulls, empty message, missing-required error);
+ *   - map entries are shredded as messages; after each, its key (the value
+ *     just appended to the key column) is compared with the keys of the
+ *     map's earlier entries in that column: a duplicate, more than 16
+ *     entries, or entries of two maps interleaved give up;
+ *   - unknown fields are skipped; closed-enum numbers the enum lacks are
+ *     dropped as unknown fields (protobuf's rule);
+ *   - anything else gives up: a malformed byte, a wrong wire type, groups,
+ *     invalid UTF-8, a missing proto2 required field, a column error,
+ *     nesting past plan->max_depth, a message type direct_ok() rejects.
+ * Giving up costs one rollback (sl_rec_rollback) and the two-step decode of
+ * the record, which then either succeeds or fails with the precise error:
+ * the direct path never has to describe an error, so it cannot describe
+ * one differently.
+ *
+ * Cost: per field one tag read, one table lookup and one switch on a fused
+ * kind (op->shred) for the commonest fields (plain int64/int32/double/
+ * string/bytes, messages, maps), which does the wire decode and the column
+ * append together; others switch on the wire type, then on the emit code.
+ * On the reference PlayEvent it runs about a third of the instructions of
+ * parse + emit (docs/benchmarks.md). Recursion follows the schema's
+ * nesting, bounded by plan->max_depth as in the wire decoder.
+ */
+#include <stdlib.h>
+
+#include "core/utf8.h"
+#include "formats/pb/pb_emit_int.h"
+
+#define SH_MAP_MAX 16 /* map entries compared pairwise; more go the two-step way */
+
+typedef struct shred {
+    sl_emitter e;
+    const sl_plan_msg *msgs;
+    const sl_rec_mops *mops;
+    int max_depth;
+    sl_error ignored; /* errors of the direct path are not reported */
+} shred;
+
+/* ---- tables (sl_rec_new) ---- */
+
+static uint8_t shred_kind(const sl_plan_field *f, const sl_rec_fop *op)
+{
+    if (op->sub && op->wire == 2)
+        return op->emit == SL_EM_MAP       ? SL_SK_MAP
+               : op->emit == SL_EM_REP_MSG ? SL_SK_REP_MSG
+                                           : SL_SK_MSG;
+    if (f->oneof >= 0 || f->repeated) return SL_SK_OTHER;
+    if (op->fast == SL_FK_VARINT64 && op->emit == SL_EM_SCALAR_I64) return SL_SK_I64;
+    if (op->fast == SL_FK_VARINT32 && op->emit == SL_EM_SCALAR_I32) return SL_SK_I32;
+    if (op->fast == SL_FK_FIXED64 && op->emit == SL_EM_SCALAR_F64) return SL_SK_F64;
+    if (op->fast == SL_FK_STRING && op->emit == SL_EM_SCALAR_BYTES) return SL_SK_STR;
+    if (op->fast == SL_FK_BYTES && op->emit == SL_EM_SCALAR_BYTES) return SL_SK_BYTES;
+    return SL_SK_OTHER;
+}
+
+/* The key column of map field f, or -1 if its duplicates cannot be found
+ * by comparing column values (the key is not a plain scalar column). */
+static int32_t map_key_leaf(const sl_rec *r, const sl_plan_field *f)
+{
+    const sl_plan_msg *em = &r->p->msgs[f->child];
+    int32_t kf = em->n_by_number > 1 ? em->by_number[1] : -1;
+    if (kf < 0 || em->fields[kf].leaf < 0) return -1;
+    uint8_t ke = r->mops[f->child].fop[kf].emit;
+    return ke == SL_EM_SCALAR || ke >= SL_EM_SCALAR_I32 ? em->fields[kf].leaf : -1;
+}
+
+void sl_shred_free(sl_rec_mops *mo)
+{
+    free(mo->sf);
+    free(mo->rank);
+    free(mo->stag);
+    mo->sf = NULL;
+    mo->rank = NULL;
+    mo->stag = NULL;
+}
+
+sl_err_t sl_shred_init(sl_rec *r)
+{
+    for (int32_t mi = 0; mi < r->p->n_msgs; mi++) {
+        const sl_plan_msg *m = &r->p->msgs[mi];
+        sl_rec_mops *mo = &r->mops[mi];
+        if (m->pm->n_oneofs > 64) continue; /* one bit per oneof */
+        size_t nf = (size_t)(m->n_fields ? m->n_fields : 1);
+        mo->sf = calloc(nf, sizeof *mo->sf);
+        mo->rank = calloc(nf, sizeof *mo->rank);
+        mo->stag = calloc(mo->n_tag ? mo->n_tag : 1, sizeof *mo->stag);
+        if (!mo->sf || !mo->rank || !mo->stag) return SL_ERR_NOMEM;
+        int ok = 1;
+        for (int32_t k = 0; k < m->n_fields; k++) {
+            int32_t fi = m->sorted[k];
+            const sl_plan_field *f = &m->fields[fi];
+            sl_rec_sfield *e = &mo->sf[k];
+            e->kind = shred_kind(f, &mo->fop[fi]);
+            e->repeated = f->repeated;
+            e->rep = f->rep;
+            e->leaf = f->leaf;
+            e->fi = fi;
+            e->key_leaf = f->is_map ? map_key_leaf(r, f) : -1;
+            if (f->is_map && e->key_leaf < 0) ok = 0;
+            mo->rank[fi] = k;
+        }
+        for (uint32_t t = 0; t < mo->n_tag; t++)
+            if (mo->tag[t]) mo->stag[t] = (uint16_t)(mo->rank[mo->tag[t] - 1] + 1);
+        if (!ok) sl_shred_free(mo);
+    }
+    return SL_OK;
+}
+
+/* ---- the shredder ----
+ *
+ * The readers return the position after what they read, or NULL on a
+ * malformation, so the input position stays in a register of the hot loop
+ * (a pointer to it passed to an out-of-line call would keep it in memory);
+ * the rare field kinds are out of line for the same reason. */
+
+static const uint8_t *rd_varint_slow(const uint8_t *p, const uint8_t *end, uint64_t *x)
+{
+    return sl_pb_varint(&p, end, x) ? NULL : p;
+}
+
+SL_PB_INLINE const uint8_t *rd_varint(const uint8_t *p, const uint8_t *end, uint64_t *x)
+{
+    if (SL_LIKELY(p < end && p[0] < 0x80)) {
+        *x = p[0];
+        return p + 1;
+    }
+    return rd_varint_slow(p, end, x);
+}
+
+/* A length-delimited payload: its start, with *x its length. */
+SL_PB_INLINE const uint8_t *rd_len(const uint8_t *p, const uint8_t *end, uint64_t *x)
+{
+    p = rd_varint(p, end, x);
+    return p && *x <= (uint64_t)(end - p) ? p : NULL;
+}
+
+/* Skip an unknown field of wire type 0, 1, 2 or 5; NULL on anything else. */
+static const uint8_t *skip_unknown(const uint8_t *p, const uint8_t *end, int wt)
+{
+    uint64_t x;
+    switch (wt) {
+    case 0:
+        return rd_varint(p, end, &x);
+    case 1:
+        return end - p < 8 ? NULL : p + 8;
+    case 5:
+        return end - p < 4 ? NULL : p + 4;
+    case 2:
+        p = rd_len(p, end, &x);
+        return p ? p + x : NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* Is value k of the key column c equal to one of values [v0, k)? */
+static int key_seen(const sl_col *c, size_t v0, size_t k)
+{
+    if (c->type == SL_PT_BYTE_ARRAY) {
+        uint32_t len = c->off[k + 1] - c->off[k];
+        const uint8_t *p = c->val.p + c->off[k];
+        for (size_t j = v0; j < k; j++)
+            if (c->off[j + 1] - c->off[j] == len && !memcmp(c->val.p + c->off[j], p, len)) return 1;
+        return 0;
+    }
+    size_t w = c->type == SL_PT_BOOLEAN                           ? 1
+               : c->type == SL_PT_INT32 || c->type == SL_PT_FLOAT ? 4
+                                                                  : 8;
+    for (size_t j = v0; j < k; j++)
+        if (!memcmp(c->val.p + j * w, c->val.p + k * w, w)) return 1;
+    return 0;
+}
+
+/* A closed enum drops the numbers it does not declare. */
+static inline int closed_drops(const shred *s, const sl_plan_field *f, const sl_rec_fop *op,
+                               sl_val v)
+{
+    const char *nm;
+    uint32_t nl;
+    return op->store == SL_ST_CLOSED &&
+           !sl_rec_enum_name(sl_rec_enum_of(s->e.r, f->enm), (int32_t)v.i, &nm, &nl);
+}
+
+/* Fields of ranks [from, to) of message mi are absent. */
+static int absent(shred *s, int32_t mi, int32_t from, int32_t to, int rep)
+{
+    const sl_plan_msg *m = &s->msgs[mi];
+    const sl_rec_mops *mo = &s->mops[mi];
+    for (int32_t k = from; k < to; k++) {
+        int32_t fi = mo->sf[k].fi;
+        if (sl_em_one(&s->e, &m->fields[fi], &mo->fop[fi], NULL, rep)) return -1;
+    }
+    return 0;
+}
+
+/* A packed run p[0..end) of a repeated scalar field: the number of
+ * elements written (closed enums drop some), or -1. The first takes rep0. */
+static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op, const uint8_t *p,
+                         const uint8_t *end, int rep0)
+{
+    size_t sz = op->wire == 1 ? 8 : op->wire == 5 ? 4 : 0;
+    long n = 0;
+    if (sz && (size_t)(end - p) % sz) return -1;
+    while (p < end) {
+        sl_val v;
+        if (sz == 0) {
+            uint64_t x;
+            if (!(p = rd_varint(p, end, &x))) return -1;
+            v = sl_pb_from_varint(op->conv, x);
+        } else if (sz == 8) {
+            memcpy(&v.u, p, 8);
+            p += 8;
+        } else {
+            v = sl_pb_from_fixed32(f->type, p);
+            p += 4;
+        }
+        if (closed_drops(s, f, op, v)) continue;
+        if (sl_em_value(&s->e, f, op->vk, v, n ? f->rep : rep0)) return -1;
+        n++;
+    }
+    return n;
+}
+
+/* A field number the tag table does not give with its expected wire type
+ * (tag read; the position after it is p). Returns the position after the
+ * field, or NULL to give up; *rank is the field's rank when the tag is
+ * the field's ordinary encoding (the caller shreds it), else -1 (skipped
+ * unknown field, or a packed run written here, which *next follows). */
+static const uint8_t *shred_rare(shred *s, int32_t mi, uint64_t tag, const uint8_t *p,
+                                 const uint8_t *end, int rep, int32_t *next, int32_t *rank)
+{
+    const sl_rec_mops *mo = &s->mops[mi];
+    int wt = (int)(tag & 7);
+    *rank = -1;
+    if (tag >> 3 == 0 || tag >> 32) return NULL;
+    int32_t fi = sl_plan_field_by_number(s->e.p, mi, (uint32_t)(tag >> 3));
+    if (fi < 0) return skip_unknown(p, end, wt);
+    int32_t o = mo->rank[fi];
+    const sl_rec_fop *op = &mo->fop[fi];
+    if (wt == op->wire) {
+        *rank = o;
+        return p;
+    }
+    const sl_plan_field *f = &s->msgs[mi].fields[fi];
+    uint64_t x;
+    if (wt != 2 || !f->repeated || op->wire == 2 || op->wire == 3 || !(p = rd_len(p, end, &x)))
+        return NULL;
+    int first = o >= *next;
+    if (!first && o != *next - 1) return NULL;
+    long n = shred_packed(s, f, op, p, p + x, first ? rep : f->rep);
+    if (n < 0) return NULL;
+    if (first && n) { /* an empty run writes nothing: as if absent so far */
+        if (absent(s, mi, *next, o, rep)) return NULL;
+        *next = o + 1;
+    }
+    return p + x;
+}
+
+/* A scalar field of kind SL_SK_OTHER (p after its tag): the position after
+ * it, or NULL. *wrote is 0 when a closed enum dropped the value. */
+static const uint8_t *shred_other(shred *s, int32_t mi, const sl_rec_sfield *e, const uint8_t *p,
+                                  const uint8_t *end, int rep, int first, uint64_t *oneofs,
+                                  int *wrote)
+{
+    const sl_plan_field *f = &s->msgs[mi].fields[e->fi];
+    const sl_rec_fop *op = &s->mops[mi].fop[e->fi];
+    uint64_t x;
+    sl_val v;
+    v.u = 0;
+    switch (op->wire) {
+    case 0:
+        if (!(p = rd_varint(p, end, &x))) return NULL;
+        v = sl_pb_from_varint(op->conv, x);
+        break;
+    case 1:
+        if (end - p < 8) return NULL;
+        memcpy(&v.u, p, 8);
+        p += 8;
+        break;
+    case 5:
+        if (end - p < 4) return NULL;
+        v = sl_pb_from_fixed32(f->type, p);
+        p += 4;
+        break;
+    case 2:
+        if (!(p = rd_len(p, end, &x)) || (op->utf8 && !sl_utf8_valid(p, (size_t)x))) return NULL;
+        v.s.p = p;
+        v.s.len = (uint32_t)x;
+        p += x;
+        break;
+    default: /* groups */
+        return NULL;
+    }
+    *wrote = 0;
+    if (closed_drops(s, f, op, v)) return p; /* as an unknown field */
+    *wrote = 1;
+    if (f->repeated) return sl_em_value(&s->e, f, op->vk, v, first ? rep : f->rep) ? NULL : p;
+    if (f->oneof >= 0) {
+        if (*oneofs >> f->oneof & 1) return NULL;
+        *oneofs |= (uint64_t)1 << f->oneof;
+    }
+    sl_rec_slot one;
+    one.v = v;
+    one.h = 1;
+    return sl_em_one(&s->e, f, op, &one, rep) ? NULL : p;
+}
+
+static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end, int rep,
+                     int depth);
+
+/* A sub-message payload p[0..end), one level down. */
+static inline int shred_sub(shred *s, int32_t child, const uint8_t *p, const uint8_t *end, int rep,
+                            int depth)
+{
+    if (depth + 1 >= s->max_depth || depth + 1 >= 128) return -1;
+    return shred_msg(s, child, p, end, rep, depth + 1);
+}
+
+/* Message mi from p[0..end) at repetition level rep: 0 when every column
+ * below it got its slots, -1 to give up (the caller rolls back). */
+static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end, int rep, int depth)
+{
+    const sl_rec_mops *mo = &s->mops[mi];
+    const sl_rec_sfield *sf = mo->sf;
+    if (!sf) return -1;
+    const uint16_t *ttab = mo->stag;
+    const uint64_t ntag = mo->n_tag;
+    sl_col *cols = s->e.cols;
+    int32_t next = 0;    /* rank after the last field written */
+    uint64_t oneofs = 0; /* oneofs with a member written */
+    size_t map_v0 = 0;   /* key column index of the current map's first entry */
+    while (p < end) {
+        uint64_t tag, x;
+        uint32_t k;
+        int32_t o;
+        if (!(p = sl_pb_tag(p, end, &tag))) return -1;
+        if (SL_LIKELY(tag < ntag && (k = ttab[tag]) != 0)) {
+            o = (int32_t)k - 1;
+        } else { /* unknown, large number, wrong or packed wire type */
+            if (!(p = shred_rare(s, mi, tag, p, end, rep, &next, &o))) return -1;
+            if (o < 0) continue;
+        }
+        const sl_rec_sfield *e = &sf[o];
+        /* in rank order; a repeated field may go on */
+        const int first = o >= next;
+        if (SL_UNLIKELY(!first) && (o != next - 1 || !e->repeated)) return -1;
+        switch (e->kind) {
+        case SL_SK_I64:
+            if (!(p = rd_varint(p, end, &x)) || sl_col_i64(&cols[e->leaf], (int64_t)x, rep))
+                return -1;
+            break;
+        case SL_SK_I32:
+            if (!(p = rd_varint(p, end, &x)) ||
+                sl_col_i32(&cols[e->leaf], (int32_t)(uint32_t)x, rep))
+                return -1;
+            break;
+        case SL_SK_F64:
+            if (end - p < 8) return -1;
+            memcpy(&x, p, 8);
+            p += 8;
+            if (sl_col_fixed(&cols[e->leaf], &x, 8, rep)) return -1;
+            break;
+        case SL_SK_STR:
+        case SL_SK_BYTES:
+            if (!(p = rd_len(p, end, &x)) ||
+                (e->kind == SL_SK_STR && !sl_utf8_valid(p, (size_t)x)) ||
+                sl_col_bytes(&cols[e->leaf], p, (size_t)x, rep))
+                return -1;
+            p += x;
+            break;
+        case SL_SK_MSG: {
+            const sl_plan_field *f = &s->msgs[mi].fields[e->fi];
+            if (!(p = rd_len(p, end, &x))) return -1;
+            if (f->oneof >= 0) {
+                if (oneofs >> f->oneof & 1) return -1;
+                oneofs |= (uint64_t)1 << f->oneof;
+            }
+            if (shred_sub(s, f->child, p, p + x, rep, depth)) return -1;
+            p += x;
+            break;
+        }
+        case SL_SK_REP_MSG:
+            if (!(p = rd_len(p, end, &x)) || shred_sub(s, s->msgs[mi].fields[e->fi].child, p, p + x,
+                                                       first ? rep : e->rep, depth))
+                return -1;
+            p += x;
+            break;
+        case SL_SK_MAP: {
+            const sl_col *kc = &cols[e->key_leaf];
+            size_t kv = kc->nvals;
+            if (first) map_v0 = kv;
+            if (kv - map_v0 >= SH_MAP_MAX || !(p = rd_len(p, end, &x)) ||
+                shred_sub(s, s->msgs[mi].fields[e->fi].child, p, p + x, first ? rep : e->rep,
+                          depth) ||
+                kc->nvals != kv + 1 || key_seen(kc, map_v0, kv))
+                return -1;
+            p += x;
+            break;
+        }
+        default: { /* SL_SK_OTHER */
+            int wrote;
+            if (!(p = shred_other(s, mi, e, p, end, rep, first, &oneofs, &wrote))) return -1;
+            if (!wrote) continue;
+            break;
+        }
+        }
+        if (first) {
+            if (SL_UNLIKELY(o > next) && absent(s, mi, next, o, rep)) return -1;
+            next = o + 1;
+        }
+    }
+    return next < s->msgs[mi].n_fields ? absent(s, mi, next, s->msgs[mi].n_fields, rep) : 0;
+}
+
+sl_err_t sl_pb_shred(sl_rec *r, sl_batch *b, const uint8_t *data, size_t len)
+{
+    const sl_plan *p = r->p;
+    if (!r->mops[0].sf || len > UINT32_MAX || b->ncols < p->schema.n_leaves)
+        return SL_ERR_UNSUPPORTED;
+    shred s;
+    s.e.r = r;
+    s.e.p = p;
+    s.e.cols = b->cols;
+    s.e.err = &s.ignored;
+    s.msgs = p->msgs;
+    s.mops = r->mops;
+    s.max_depth = p->max_depth > 0 && p->max_depth < 127 ? p->max_depth : 100;
+    if (!data) data = (const uint8_t *)"";
+    sl_rec_mark(r, b);
+    if (SL_UNLIKELY(shred_msg(&s, 0, data, data + len, 0, 0))) {
+        sl_rec_rollback(r, b);
+        return SL_ERR_UNSUPPORTED;
+    }
+    b->nrows++;
+    return SL_OK;
+}
