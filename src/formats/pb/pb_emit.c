@@ -61,8 +61,10 @@ sl_err_t sl_em_enum(sl_emitter *e, const sl_plan_field *f, sl_val v, int rep)
         rc = sl_col_bytes(c, name, len, rep);
     } else { /* open enum, unknown number: its decimal text */
         char num[16];
-        int n = snprintf(num, sizeof num, "%d", (int32_t)v.i);
-        rc = sl_col_bytes(c, num, (size_t)n, rep);
+        int n = snprintf(num, sizeof num, "%d", (int32_t)v.i); /* at most 11 */
+        uint8_t *d;
+        rc = sl_col_bytes_room(c, (size_t)n, rep, &d);
+        if (!rc) memcpy(d, num, (size_t)n);
     }
     return SL_UNLIKELY(rc) ? sl_em_col_fail(e, rc, f->leaf) : SL_OK;
 }

@@ -123,15 +123,22 @@ enum {
  * takes SL_SK_OTHER (wire type, then sl_em_one / sl_em_value). */
 enum {
     SL_SK_OTHER = 0,
-    SL_SK_I64,   /* int64/uint64 varint, implicit presence: sl_col_i64 */
-    SL_SK_I32,   /* int32 varint, implicit presence: sl_col_i32 */
-    SL_SK_F64,   /* double, implicit presence: sl_col_f64 */
-    SL_SK_STR,   /* string, implicit presence: UTF-8 check, sl_col_bytes */
-    SL_SK_BYTES, /* bytes, implicit presence: sl_col_bytes */
-    SL_SK_MSG,   /* non-repeated message (length-delimited) */
+    SL_SK_I64,     /* int64/uint64 varint, implicit presence: sl_col_i64 */
+    SL_SK_I32,     /* int32 varint, implicit presence: sl_col_i32 */
+    SL_SK_F64,     /* double, implicit presence: sl_col_f64 */
+    SL_SK_STR,     /* string, implicit presence: UTF-8 check, sl_col_bytes */
+    SL_SK_BYTES,   /* bytes, implicit presence: sl_col_bytes */
+    SL_SK_BOOL,    /* bool, implicit presence: sl_col_bool */
+    SL_SK_U32,     /* uint32, implicit presence: sl_col_i64 */
+    SL_SK_ENUM,    /* open enum, implicit presence: the value's name */
+    SL_SK_REP_STR, /* repeated string element */
+    SL_SK_MSG,     /* non-repeated message (length-delimited) */
     SL_SK_REP_MSG,
     SL_SK_MAP,
 };
+/* A tag-table entry of pb_shred.c with this bit is a packed run of the
+ * repeated scalar field of the rank in the low bits. */
+#define SL_SK_PACKED 0x8000u
 
 typedef struct sl_rec_fop {
     uint8_t wire;  /* expected wire type (unpacked) */

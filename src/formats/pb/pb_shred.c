@@ -65,7 +65,14 @@ static uint8_t shred_kind(const sl_plan_field *f, const sl_rec_fop *op)
         return op->emit == SL_EM_MAP       ? SL_SK_MAP
                : op->emit == SL_EM_REP_MSG ? SL_SK_REP_MSG
                                            : SL_SK_MSG;
-    if (f->oneof >= 0 || f->repeated) return SL_SK_OTHER;
+    if (f->oneof >= 0) return SL_SK_OTHER;
+    if (f->repeated)
+        return op->store == SL_ST_PUSH && op->wire == 2 && op->utf8 ? SL_SK_REP_STR : SL_SK_OTHER;
+    if (op->store == SL_ST_SET && op->emit == SL_EM_SCALAR_BOOL) return SL_SK_BOOL;
+    if (op->store == SL_ST_SET && op->emit == SL_EM_SCALAR && op->vk == SL_VK_U32 && op->wire == 0)
+        return SL_SK_U32;
+    if (op->fast == SL_FK_VARINT32 && op->emit == SL_EM_SCALAR && op->vk == SL_VK_ENUM)
+        return SL_SK_ENUM;
     if (op->fast == SL_FK_VARINT64 && op->emit == SL_EM_SCALAR_I64) return SL_SK_I64;
     if (op->fast == SL_FK_VARINT32 && op->emit == SL_EM_SCALAR_I32) return SL_SK_I32;
     if (op->fast == SL_FK_FIXED64 && op->emit == SL_EM_SCALAR_F64) return SL_SK_F64;
@@ -122,6 +129,15 @@ sl_err_t sl_shred_init(sl_rec *r)
         }
         for (uint32_t t = 0; t < mo->n_tag; t++)
             if (mo->tag[t]) mo->stag[t] = (uint16_t)(mo->rank[mo->tag[t] - 1] + 1);
+        /* packed runs of repeated numeric fields (wire type 2 for a field
+         * whose elements are varints or fixed) */
+        for (uint32_t t = 0; t < mo->n_tag && m->n_fields < (int32_t)SL_SK_PACKED; t += 8) {
+            for (int wt = 0; wt < 8; wt++) {
+                uint32_t k = mo->tag[t + (uint32_t)wt];
+                if (!k || !m->fields[k - 1].repeated || (wt != 0 && wt != 1 && wt != 5)) continue;
+                mo->stag[t + 2] = (uint16_t)(SL_SK_PACKED | (uint32_t)(mo->rank[k - 1] + 1));
+            }
+        }
         if (!ok) sl_shred_free(mo);
     }
     return SL_OK;
@@ -174,6 +190,26 @@ static const uint8_t *skip_unknown(const uint8_t *p, const uint8_t *end, int wt)
     }
 }
 
+/* A string value p[0..n) into column c: UTF-8 checked, then appended. For
+ * 8..16 bytes the two words the copy loads are the ASCII test too (the
+ * full check runs only when a high bit is set). -1 on invalid UTF-8 or a
+ * column error. */
+SL_PB_INLINE int put_str(sl_col *c, const uint8_t *p, size_t n, int rep)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        uint8_t *d;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        if (SL_UNLIKELY((a | b) & 0x8080808080808080ULL) && !sl_utf8_valid(p, n)) return -1;
+        if (sl_col_bytes_room(c, n, rep, &d)) return -1;
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+        return 0;
+    }
+    return !sl_utf8_valid(p, n) || sl_col_bytes(c, p, n, rep) ? -1 : 0;
+}
+
 /* Is value k of the key column c equal to one of values [v0, k)? */
 static int key_seen(const sl_col *c, size_t v0, size_t k)
 {
@@ -222,6 +258,14 @@ static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op,
     size_t sz = op->wire == 1 ? 8 : op->wire == 5 ? 4 : 0;
     long n = 0;
     if (sz && (size_t)(end - p) % sz) return -1;
+    if (op->vk == SL_VK_I64 && op->conv == SL_CV_64 && sz == 0) { /* int64, uint64 */
+        sl_col *c = &s->e.cols[f->leaf];
+        for (int rep = rep0; p < end; rep = f->rep, n++) {
+            uint64_t x;
+            if (!(p = rd_varint(p, end, &x)) || sl_col_i64(c, (int64_t)x, rep)) return -1;
+        }
+        return n;
+    }
     while (p < end) {
         sl_val v;
         if (sz == 0) {
@@ -240,6 +284,24 @@ static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op,
         n++;
     }
     return n;
+}
+
+/* A packed run p[0..end) of the field of rank o, in rank order (*next). */
+static int shred_run(shred *s, int32_t mi, int32_t o, const uint8_t *p, const uint8_t *end, int rep,
+                     int32_t *next)
+{
+    const sl_rec_mops *mo = &s->mops[mi];
+    int32_t fi = mo->sf[o].fi;
+    const sl_plan_field *f = &s->msgs[mi].fields[fi];
+    int first = o >= *next;
+    if (!first && o != *next - 1) return -1;
+    long n = shred_packed(s, f, &mo->fop[fi], p, end, first ? rep : f->rep);
+    if (n < 0) return -1;
+    if (first && n) { /* an empty run writes nothing: as if absent so far */
+        if (absent(s, mi, *next, o, rep)) return -1;
+        *next = o + 1;
+    }
+    return 0;
 }
 
 /* A field number the tag table does not give with its expected wire type
@@ -262,18 +324,10 @@ static const uint8_t *shred_rare(shred *s, int32_t mi, uint64_t tag, const uint8
         *rank = o;
         return p;
     }
-    const sl_plan_field *f = &s->msgs[mi].fields[fi];
     uint64_t x;
-    if (wt != 2 || !f->repeated || op->wire == 2 || op->wire == 3 || !(p = rd_len(p, end, &x)))
+    if (wt != 2 || !s->msgs[mi].fields[fi].repeated || op->wire == 2 || op->wire == 3 ||
+        !(p = rd_len(p, end, &x)) || shred_run(s, mi, o, p, p + x, rep, next))
         return NULL;
-    int first = o >= *next;
-    if (!first && o != *next - 1) return NULL;
-    long n = shred_packed(s, f, op, p, p + x, first ? rep : f->rep);
-    if (n < 0) return NULL;
-    if (first && n) { /* an empty run writes nothing: as if absent so far */
-        if (absent(s, mi, *next, o, rep)) return NULL;
-        *next = o + 1;
-    }
     return p + x;
 }
 
@@ -356,7 +410,13 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
         int32_t o;
         if (!(p = sl_pb_tag(p, end, &tag))) return -1;
         if (SL_LIKELY(tag < ntag && (k = ttab[tag]) != 0)) {
-            o = (int32_t)k - 1;
+            o = (int32_t)(k & ~SL_SK_PACKED) - 1;
+            if (SL_UNLIKELY(k & SL_SK_PACKED)) {
+                if (!(p = rd_len(p, end, &x)) || shred_run(s, mi, o, p, p + x, rep, &next))
+                    return -1;
+                p += x;
+                continue;
+            }
         } else { /* unknown, large number, wrong or packed wire type */
             if (!(p = shred_rare(s, mi, tag, p, end, rep, &next, &o))) return -1;
             if (o < 0) continue;
@@ -381,11 +441,34 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
             p += 8;
             if (sl_col_fixed(&cols[e->leaf], &x, 8, rep)) return -1;
             break;
-        case SL_SK_STR:
-        case SL_SK_BYTES:
+        case SL_SK_BOOL:
+            if (!(p = rd_varint(p, end, &x)) || sl_col_bool(&cols[e->leaf], x != 0, rep)) return -1;
+            break;
+        case SL_SK_U32:
+            if (!(p = rd_varint(p, end, &x)) ||
+                sl_col_i64(&cols[e->leaf], (int64_t)(uint32_t)x, rep))
+                return -1;
+            break;
+        case SL_SK_ENUM: {
+            const sl_plan_field *f = &s->msgs[mi].fields[e->fi];
+            sl_val v;
+            if (!(p = rd_varint(p, end, &x))) return -1;
+            v.i = (int32_t)(uint32_t)x;
+            if (sl_em_enum(&s->e, f, v, rep)) return -1;
+            break;
+        }
+        case SL_SK_REP_STR:
             if (!(p = rd_len(p, end, &x)) ||
-                (e->kind == SL_SK_STR && !sl_utf8_valid(p, (size_t)x)) ||
-                sl_col_bytes(&cols[e->leaf], p, (size_t)x, rep))
+                put_str(&cols[e->leaf], p, (size_t)x, first ? rep : e->rep))
+                return -1;
+            p += x;
+            break;
+        case SL_SK_STR:
+            if (!(p = rd_len(p, end, &x)) || put_str(&cols[e->leaf], p, (size_t)x, rep)) return -1;
+            p += x;
+            break;
+        case SL_SK_BYTES:
+            if (!(p = rd_len(p, end, &x)) || sl_col_bytes(&cols[e->leaf], p, (size_t)x, rep))
                 return -1;
             p += x;
             break;
