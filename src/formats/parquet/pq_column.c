@@ -33,6 +33,18 @@
  *     pages that use it.
  * A new chunk (row group) starts with an empty dictionary again.
  *
+ * INT64 pages without a dictionary (the chunk gave it up, or it grew past
+ * its bound) are DELTA_BINARY_PACKED (pq_encode.c), encoded at the cut from
+ * the page's PLAIN values: ids and timestamps take about half of PLAIN's
+ * 8 bytes, as little as zstd made of PLAIN, and the bit-packed deltas need
+ * no codec (the chunk's trial then stores them UNCOMPRESSED). On the
+ * reference PlayEvent (5 such columns and a list) zstd ran ~19% fewer
+ * instructions in all and the file got 3% smaller; `--compression none`
+ * writes 23% fewer bytes for +4% instructions (the encoding, ~30 a value).
+ * parquet-mr's v2 writer makes the same choice; every reader we test
+ * against (DuckDB, hyparquet, ours) reads it in v1 pages. --no-dictionary
+ * keeps PLAIN.
+ *
  * Memory: one open page of levels/values/indexes, the compressed chunk,
  * and the dictionary (<= dict_max_bytes + one slice).
  *
@@ -107,6 +119,7 @@ sl_err_t sl_pq_colw_init(sl_pq_writer *w, sl_pq_colw *c, int32_t leaf, sl_error 
                         "INT96 and FIXED_LEN_BYTE_ARRAY columns can be read but not written");
     }
     c->can_dict = !w->opt.no_dictionary && n->ptype != SL_PT_BOOLEAN;
+    c->can_delta = !w->opt.no_dictionary && n->ptype == SL_PT_INT64;
     c->dict_on = c->can_dict;
     sl_pq_dict_init(&c->dict, c->width);
     c->page_no = 1;
@@ -530,6 +543,15 @@ static sl_err_t cut_page(sl_pq_writer *w, sl_pq_colw *c, sl_error *err)
             return col_fail(c, SL_ERR_NOMEM, err, "out of memory for indexes");
         base = w->vbuf.p, vn = w->vbuf.len - ph;
         enc = SL_PQ_ENC_RLE_DICTIONARY;
+    } else if (c->can_delta && c->pvals) {
+        w->vbuf.len = 0;
+        if (sl_buf_reserve(&w->vbuf, ph))
+            return col_fail(c, SL_ERR_NOMEM, err, "out of memory for delta values");
+        w->vbuf.len = ph;
+        if (sl_pq_delta_encode_i64(c->pval.p + ph, c->pvals, &w->vbuf))
+            return col_fail(c, SL_ERR_NOMEM, err, "out of memory for delta values");
+        base = w->vbuf.p, vn = w->vbuf.len - ph;
+        enc = SL_PQ_ENC_DELTA_BINARY_PACKED;
     }
     size_t blen;
     const uint8_t *body = page_body(w, lvl, base, ph, vn, &blen);
@@ -553,11 +575,12 @@ static sl_err_t cut_page(sl_pq_writer *w, sl_pq_colw *c, sl_error *err)
     c->c_comp += (int64_t)(hlen + clen);
     c->c_slots += (int64_t)c->pslots;
     c->c_pages++;
-    if (c->dict_on) {
+    if (c->dict_on)
         c->dict_used = 1;
-    } else {
+    else if (enc == SL_PQ_ENC_DELTA_BINARY_PACKED)
+        c->delta_pages++;
+    else
         c->plain_pages++;
-    }
     if (sl_pq_acc_merge(&c->cst, &c->pst, (sl_pq_sort_t)c->sk))
         return col_fail(c, SL_ERR_NOMEM, err, "out of memory for statistics");
     reset_page(c, lvl->len);
@@ -628,7 +651,9 @@ static int32_t chunk_encodings(sl_pq_colw *c)
 {
     int32_t n = 0;
     if (c->dict_used) c->encodings[n++] = SL_PQ_ENC_RLE_DICTIONARY;
-    c->encodings[n++] = SL_PQ_ENC_PLAIN; /* dictionary page or data pages */
+    if (c->dict_used || c->plain_pages || !c->delta_pages)
+        c->encodings[n++] = SL_PQ_ENC_PLAIN; /* dictionary page or data pages */
+    if (c->delta_pages) c->encodings[n++] = SL_PQ_ENC_DELTA_BINARY_PACKED;
     if (c->max_def | c->max_rep) c->encodings[n++] = SL_PQ_ENC_RLE;
     return n;
 }
@@ -679,7 +704,7 @@ sl_err_t sl_pq_colw_write_chunk(sl_pq_writer *w, sl_pq_colw *c, sl_pq_column_met
     c->c_slots = c->c_unc = c->c_comp = 0;
     c->c_pages = 0;
     c->c_codec = -1;
-    c->plain_pages = 0;
+    c->plain_pages = c->delta_pages = 0;
     c->dict_used = 0;
     c->dict_on = c->can_dict;
     sl_pq_dict_reset(&c->dict);

@@ -2,6 +2,8 @@
  * writer: the RLE/bit-packed hybrid (levels and dictionary indices) and the
  * per-column-chunk dictionary (an open-addressing hash over the values).
  *
+ * DELTA_BINARY_PACKED (below) for INT64 pages without a dictionary.
+ *
  * RLE/bit-packed hybrid (Encodings.md): a sequence of runs, each either
  *   RLE:        varint(count << 1), then the value in ceil(bw/8) bytes LE;
  *   bit-packed: varint(groups << 1 | 1), then groups*8 values of bw bits,
@@ -56,6 +58,15 @@ static inline size_t sl_pq_rle_bound(size_t n, int bw)
 {
     return (n / 8 + 2) * (5 + 4) + (n + 7) / 8 * (size_t)bw + 16;
 }
+
+/* DELTA_BINARY_PACKED (Encodings.md) of n INT64 values (packed LE at v):
+ * the header (block of 128 values, 4 miniblocks of 32, n, first value),
+ * then per block the zigzag minimum delta, 4 bit widths and the
+ * miniblocks, each (delta - minimum) bit-packed LSB first; the last
+ * miniblock is padded with zeros and unneeded miniblocks have width 0.
+ * Deltas wrap in 64-bit two's complement, as the spec asks. Appends to
+ * out; SL_ERR_NOMEM (out may then hold a partial encoding) or SL_OK. */
+sl_err_t sl_pq_delta_encode_i64(const uint8_t *v, size_t n, sl_buf *out) SL_MUST_CHECK;
 
 /* Key of byte-array entries longer than 7 bytes: its top byte (0xFF) is
  * no short key's length, so it never matches one. */
