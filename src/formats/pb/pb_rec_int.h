@@ -160,6 +160,10 @@ typedef struct sl_rec_sfield {
     int32_t leaf;     /* scalar (or element) column, or -1 */
     int32_t fi;       /* field index in the plan message */
     int32_t key_leaf; /* maps: the entry's key column */
+    /* maps whose entries are two plain scalars: the key's and the value's
+     * one-byte tags (ktag 0: no such fast path), kinds and value column */
+    uint8_t ktag, vtag, kkind, vkind;
+    int32_t val_leaf;
 } sl_rec_sfield;
 
 /* Per plan message: ops and a table from a whole tag (number << 3 | wire

@@ -92,6 +92,32 @@ static int32_t map_key_leaf(const sl_rec *r, const sl_plan_field *f)
     return ke == SL_EM_SCALAR || ke >= SL_EM_SCALAR_I32 ? em->fields[kf].leaf : -1;
 }
 
+/* A kind the map-entry fast path reads and writes (rd_scalar, put_scalar). */
+static int plain_kind(uint8_t k)
+{
+    return k == SL_SK_I64 || k == SL_SK_I32 || k == SL_SK_F64 || k == SL_SK_STR ||
+           k == SL_SK_BYTES || k == SL_SK_BOOL || k == SL_SK_U32;
+}
+
+/* Map field f (sfield e): the entry fast path when its entry message is
+ * exactly a key and a value of plain kinds. */
+static void map_entry_fast(const sl_rec *r, const sl_plan_field *f, sl_rec_sfield *e)
+{
+    const sl_plan_msg *em = &r->p->msgs[f->child];
+    const sl_rec_fop *fop = r->mops[f->child].fop;
+    if (em->n_fields != 2 || em->n_by_number < 3 || em->by_number[1] < 0 || em->by_number[2] < 0)
+        return;
+    const sl_plan_field *kf = &em->fields[em->by_number[1]], *vf = &em->fields[em->by_number[2]];
+    uint8_t kk = shred_kind(kf, &fop[em->by_number[1]]),
+            vk = shred_kind(vf, &fop[em->by_number[2]]);
+    if (!plain_kind(kk) || !plain_kind(vk) || kf->leaf < 0 || vf->leaf < 0) return;
+    e->kkind = kk;
+    e->vkind = vk;
+    e->ktag = (uint8_t)(1 << 3 | fop[em->by_number[1]].wire);
+    e->vtag = (uint8_t)(2 << 3 | fop[em->by_number[2]].wire);
+    e->val_leaf = vf->leaf;
+}
+
 void sl_shred_free(sl_rec_mops *mo)
 {
     free(mo->sf);
@@ -125,6 +151,7 @@ sl_err_t sl_shred_init(sl_rec *r)
             e->fi = fi;
             e->key_leaf = f->is_map ? map_key_leaf(r, f) : -1;
             if (f->is_map && e->key_leaf < 0) ok = 0;
+            if (f->is_map) map_entry_fast(r, f, e);
             mo->rank[fi] = k;
         }
         for (uint32_t t = 0; t < mo->n_tag; t++)
@@ -208,6 +235,65 @@ SL_PB_INLINE int put_str(sl_col *c, const uint8_t *p, size_t n, int rep)
         return 0;
     }
     return !sl_utf8_valid(p, n) || sl_col_bytes(c, p, n, rep) ? -1 : 0;
+}
+
+/* A plain scalar of kind k (plain_kind) at p: the position after it, or
+ * NULL. Strings are UTF-8 checked here, so that put_scalar cannot fail on
+ * the input. */
+SL_PB_INLINE const uint8_t *rd_scalar(uint8_t k, const uint8_t *p, const uint8_t *end, sl_val *v)
+{
+    uint64_t x;
+    switch (k) {
+    case SL_SK_STR:
+    case SL_SK_BYTES:
+        if (!(p = rd_len(p, end, &x)) || (k == SL_SK_STR && !sl_utf8_valid(p, (size_t)x)))
+            return NULL;
+        v->s.p = p;
+        v->s.len = (uint32_t)x;
+        return p + x;
+    case SL_SK_F64:
+        if (end - p < 8) return NULL;
+        memcpy(&v->u, p, 8);
+        return p + 8;
+    default:
+        return rd_varint(p, end, &v->u);
+    }
+}
+
+SL_PB_INLINE sl_err_t put_scalar(uint8_t k, sl_col *c, sl_val v, int rep)
+{
+    switch (k) {
+    case SL_SK_STR:
+    case SL_SK_BYTES:
+        return sl_col_bytes(c, v.s.p, v.s.len, rep);
+    case SL_SK_F64:
+        return sl_col_fixed(c, &v.u, 8, rep);
+    case SL_SK_I32:
+        return sl_col_i32(c, (int32_t)(uint32_t)v.u, rep);
+    case SL_SK_U32:
+        return sl_col_i64(c, (int64_t)(uint32_t)v.u, rep);
+    case SL_SK_BOOL:
+        return sl_col_bool(c, v.u != 0, rep);
+    default:
+        return sl_col_i64(c, (int64_t)v.u, rep);
+    }
+}
+
+/* A map entry p[0..end) that is exactly its key then its value (e->ktag
+ * set): 1 when both are written, 0 when the entry has another shape
+ * (nothing written: the caller shreds it as a message), -1 on a column
+ * error. Saves the call and the per-field dispatch of a sub-message. */
+static int map_entry(const sl_rec_sfield *e, sl_col *cols, const uint8_t *p, const uint8_t *end,
+                     int rep)
+{
+    sl_val k, v;
+    if (end - p < 2 || p[0] != e->ktag || !(p = rd_scalar(e->kkind, p + 1, end, &k)) || p >= end ||
+        p[0] != e->vtag || !(p = rd_scalar(e->vkind, p + 1, end, &v)) || p != end)
+        return 0;
+    return put_scalar(e->kkind, &cols[e->key_leaf], k, rep) ||
+                   put_scalar(e->vkind, &cols[e->val_leaf], v, rep)
+               ? -1
+               : 1;
 }
 
 /* Is value k of the key column c equal to one of values [v0, k)? */
@@ -493,9 +579,10 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
             const sl_col *kc = &cols[e->key_leaf];
             size_t kv = kc->nvals;
             if (first) map_v0 = kv;
+            int erep = first ? rep : e->rep, done = 0;
             if (kv - map_v0 >= SH_MAP_MAX || !(p = rd_len(p, end, &x)) ||
-                shred_sub(s, s->msgs[mi].fields[e->fi].child, p, p + x, first ? rep : e->rep,
-                          depth) ||
+                (e->ktag && (done = map_entry(e, cols, p, p + x, erep)) < 0) ||
+                (!done && shred_sub(s, s->msgs[mi].fields[e->fi].child, p, p + x, erep, depth)) ||
                 kc->nvals != kv + 1 || key_seen(kc, map_v0, kv))
                 return -1;
             p += x;
