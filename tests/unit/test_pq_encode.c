@@ -1,7 +1,7 @@
 /* test_pq_encode.c - the writer's bottom layer: the RLE/bit-packed hybrid
  * (exact bytes for cases worked out by hand from Encodings.md, and a round
  * trip through a decoder written here from the same spec),
- * DELTA_BINARY_PACKED (the two examples of Encodings.md byte for byte, and
+ * DELTA_BINARY_PACKED (the examples of Encodings.md byte for byte, and
  * round trips through the reader's decoder, which test_pq_decode checks
  * against the spec and e2e 0003 against DuckDB's files), the column
  * dictionary (stable indexes, exact-bit equality, growth, page marks), and
@@ -176,6 +176,13 @@ static void test_delta(void)
                    (const uint8_t[]){0x80, 0x01, 0x04, 0x08, 0x0E, 0x03, 2, 0, 0, 0, 0xC0, 0x3F, 0,
                                      0, 0, 0, 0, 0},
                    18));
+    /* DELTA_LENGTH_BYTE_ARRAY's example ("Hello World Foobar ABCDEF"):
+     * lengths 5 5 6 6, deltas 0 1 0 at bit width 1 (as test_pq_decode) */
+    const uint32_t lens[] = {5, 5, 6, 6};
+    b.len = 0;
+    CHECK_OK(sl_pq_delta_encode_u32(lens, 4, &b), (sl_error *)NULL);
+    CHECK(bytes_eq(
+        &b, (const uint8_t[]){0x80, 0x01, 0x04, 0x04, 0x0A, 0x00, 1, 0, 0, 0, 0x02, 0, 0, 0}, 14));
     sl_buf_free(&b);
     /* round trips: block and miniblock edges, wrapping deltas, every bit
      * width up to 64 */

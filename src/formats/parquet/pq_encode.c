@@ -203,28 +203,43 @@ static uint8_t *pack_bits(uint8_t *o, const uint64_t *v, int n, int bw)
     return o;
 }
 
-sl_err_t sl_pq_delta_encode_i64(const uint8_t *v, size_t n, sl_buf *out)
+/* Value i of the input: 8-byte LE (width 8) or uint32 (width 4). */
+static inline uint64_t delta_in(const uint8_t *v, size_t i, int width)
+{
+    if (width == 8) {
+        uint64_t x;
+        memcpy(&x, v + i * 8, 8);
+        return x;
+    }
+    uint32_t x;
+    memcpy(&x, v + i * 4, 4);
+    return x;
+}
+
+/* Called with a constant width, so each caller gets its own loops. */
+static inline __attribute__((always_inline)) sl_err_t delta_encode(const uint8_t *v, size_t n,
+                                                                   int width, sl_buf *out)
 {
     size_t blocks = n ? (n - 1 + DELTA_BLOCK - 1) / DELTA_BLOCK : 0;
     if (sl_buf_reserve(out, 40 + blocks * (10 + 4 + DELTA_BLOCK * 8))) return SL_ERR_NOMEM;
     uint8_t *o = out->p + out->len;
-    uint64_t prev = 0;
-    if (n) memcpy(&prev, v, 8);
+    uint64_t prev = n ? delta_in(v, 0, width) : 0;
     o = put_varint_raw(o, DELTA_BLOCK);
     o = put_varint_raw(o, DELTA_BLOCK / DELTA_MINI);
     o = put_varint_raw(o, n);
     o = put_varint_raw(o, ((uint64_t)prev << 1) ^ (uint64_t)((int64_t)prev >> 63));
     for (size_t i = 1; i < n;) {
         size_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
-        uint64_t d[DELTA_BLOCK];
+        uint64_t d[DELTA_BLOCK], x[DELTA_BLOCK + 1];
         int64_t mn = INT64_MAX;
+        x[0] = prev;
+        for (size_t k = 0; k < m; k++)
+            x[k + 1] = delta_in(v, i + k, width);
         for (size_t k = 0; k < m; k++) {
-            uint64_t x;
-            memcpy(&x, v + (i + k) * 8, 8);
-            d[k] = x - prev; /* wraps, as the spec asks */
-            prev = x;
-            if ((int64_t)d[k] < mn) mn = (int64_t)d[k];
+            d[k] = x[k + 1] - x[k]; /* wraps, as the spec asks */
+            mn = (int64_t)d[k] < mn ? (int64_t)d[k] : mn;
         }
+        prev = delta_in(v, i + m - 1, width); /* m >= 1 */
         for (size_t k = 0; k < m; k++)
             d[k] -= (uint64_t)mn;
         for (size_t k = m; k < DELTA_BLOCK; k++)
@@ -248,6 +263,16 @@ sl_err_t sl_pq_delta_encode_i64(const uint8_t *v, size_t n, sl_buf *out)
     }
     out->len = (size_t)(o - out->p);
     return SL_OK;
+}
+
+sl_err_t sl_pq_delta_encode_i64(const uint8_t *v, size_t n, sl_buf *out)
+{
+    return delta_encode(v, n, 8, out);
+}
+
+sl_err_t sl_pq_delta_encode_u32(const uint32_t *v, size_t n, sl_buf *out)
+{
+    return delta_encode((const uint8_t *)v, n, 4, out);
 }
 
 /* ---- hashing ---- */

@@ -2,7 +2,8 @@
  * writer: the RLE/bit-packed hybrid (levels and dictionary indices) and the
  * per-column-chunk dictionary (an open-addressing hash over the values).
  *
- * DELTA_BINARY_PACKED (below) for INT64 pages without a dictionary.
+ * DELTA_BINARY_PACKED (below) for INT64 pages without a dictionary, and for
+ * the lengths of DELTA_LENGTH_BYTE_ARRAY pages.
  *
  * RLE/bit-packed hybrid (Encodings.md): a sequence of runs, each either
  *   RLE:        varint(count << 1), then the value in ceil(bw/8) bytes LE;
@@ -67,6 +68,10 @@ static inline size_t sl_pq_rle_bound(size_t n, int bw)
  * Deltas wrap in 64-bit two's complement, as the spec asks. Appends to
  * out; SL_ERR_NOMEM (out may then hold a partial encoding) or SL_OK. */
 sl_err_t sl_pq_delta_encode_i64(const uint8_t *v, size_t n, sl_buf *out) SL_MUST_CHECK;
+/* The same for n unsigned 32-bit values (the lengths of
+ * DELTA_LENGTH_BYTE_ARRAY: below 2^31, so their deltas never wrap and the
+ * bytes equal an INT32 encoding). */
+sl_err_t sl_pq_delta_encode_u32(const uint32_t *v, size_t n, sl_buf *out) SL_MUST_CHECK;
 
 /* Key of byte-array entries longer than 7 bytes: its top byte (0xFF) is
  * no short key's length, so it never matches one. */

@@ -22,7 +22,8 @@
  * of the row group (pages already written keep their indices), as
  * parquet-mr does. A column whose dictionary would not shrink its data
  * (e.g. unique ids) falls back too. INT64 pages without a dictionary are
- * DELTA_BINARY_PACKED rather than PLAIN (pq_column.c says why).
+ * DELTA_BINARY_PACKED and byte-array ones DELTA_LENGTH_BYTE_ARRAY rather
+ * than PLAIN (pq_column.c says why).
  *
  * Statistics (min, max, null_count) are kept per page and per chunk, with
  * the column's sort order (unsigned for UINT_64 and byte arrays, NaN

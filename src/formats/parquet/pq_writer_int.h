@@ -49,7 +49,9 @@ typedef struct sl_pq_colw {
     uint8_t sk;    /* sl_pq_sort_t */
     uint8_t width; /* bytes per value: 1 BOOLEAN (in batches), 4, 8; 0 BYTE_ARRAY */
     uint8_t can_dict;
-    uint8_t can_delta; /* INT64: pages without a dictionary are DELTA_BINARY_PACKED */
+    uint8_t can_delta; /* pages without a dictionary: INT64 DELTA_BINARY_PACKED,
+                          BYTE_ARRAY DELTA_LENGTH_BYTE_ARRAY (pval holds the
+                          bytes only, pidx the lengths) */
     int16_t max_def, max_rep;
     int def_bw, rep_bw;
     const char **path; /* path_in_schema, n_path names */
