@@ -22,10 +22,10 @@
  *
  * On any error the batch is rolled back, so the caller sees the whole
  * record or nothing. Instead of sl_batch_mark (three loads and stores per
- * column per record, ~4% of the PlayEvent budget), only columns with levels
- * are marked: a level-less column holds one slot per row, so its length
- * before the record is the row count, and the value counts and bytes to
- * cut follow from the slots removed (sl_rec_rollback).
+ * column per record, ~4% of the PlayEvent budget), only repeated columns
+ * (max_rep > 0) are marked: any other column holds exactly one slot per
+ * row, so its length before the record is the row count, and the value
+ * counts and bytes to cut follow from the slots removed (sl_rec_rollback).
  *
  * Cost: one switch per field on a precomputed op code (sl_em_one in
  * pb_emit_int.h, shared with the direct path pb_shred.c; the
@@ -126,10 +126,10 @@ done:
     return rc;
 }
 
-/* Undo a partly written record. Only columns with levels were marked (a
- * column without levels holds exactly one slot per row, so its length
- * before the record is the batch's row count); value counts and value
- * bytes follow from the slots removed. O(slots of the record). */
+/* Undo a partly written record. Only repeated columns were marked (any
+ * other column holds exactly one slot per row, so its length before the
+ * record is the batch's row count); value counts and value bytes follow
+ * from the slots removed. O(slots of the record). */
 void sl_rec_rollback(sl_rec *r, sl_batch *b)
 {
     int32_t k = 0;

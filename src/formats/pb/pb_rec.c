@@ -284,7 +284,7 @@ sl_err_t sl_rec_new(sl_rec **out, const sl_plan *p)
     if (!r->lv || !r->lv_n) goto fail;
     for (int32_t i = 0; i < p->schema.n_leaves; i++) {
         const sl_node *n = sl_schema_leaf(&p->schema, i);
-        if (n->max_def | n->max_rep) r->lv[r->n_lv++] = i;
+        if (n->max_rep) r->lv[r->n_lv++] = i;
     }
     sl_rec_begin(r);
     *out = r;

@@ -200,7 +200,7 @@ struct sl_rec {
     uint32_t *m_ent, *m_win, *m_tab; /* map de-duplication scratch */
     uint8_t *m_keep;
     size_t m_cap, m_tab_cap, m_top; /* m_*: a stack, nested maps take the next run */
-    int32_t *lv;                    /* columns with levels (max_def or max_rep > 0), ascending */
+    int32_t *lv;                    /* repeated columns (max_rep > 0), ascending */
     size_t *lv_n;                   /* their slot counts before the record being emitted */
     int32_t n_lv;
 };
