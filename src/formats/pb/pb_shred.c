@@ -188,7 +188,18 @@ SL_PB_INLINE const uint8_t *rd_varint(const uint8_t *p, const uint8_t *end, uint
         *x = p[0];
         return p + 1;
     }
+    if (end - p > 1 && p[1] < 0x80) {
+        *x = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        return p + 2;
+    }
     return rd_varint_slow(p, end, x);
+}
+
+/* The whole varint inline, for the fields whose values are mostly long
+ * (int64 ids and timestamps): no call. */
+SL_PB_INLINE const uint8_t *rd_varint_long(const uint8_t *p, const uint8_t *end, uint64_t *x)
+{
+    return sl_pb_varint(&p, end, x) ? NULL : p;
 }
 
 /* A length-delimited payload: its start, with *x its length. */
@@ -348,7 +359,7 @@ static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op,
         sl_col *c = &s->e.cols[f->leaf];
         for (int rep = rep0; p < end; rep = f->rep, n++) {
             uint64_t x;
-            if (!(p = rd_varint(p, end, &x)) || sl_col_i64(c, (int64_t)x, rep)) return -1;
+            if (!(p = rd_varint_long(p, end, &x)) || sl_col_i64(c, (int64_t)x, rep)) return -1;
         }
         return n;
     }
@@ -513,7 +524,7 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
         if (SL_UNLIKELY(!first) && (o != next - 1 || !e->repeated)) return -1;
         switch (e->kind) {
         case SL_SK_I64:
-            if (!(p = rd_varint(p, end, &x)) || sl_col_i64(&cols[e->leaf], (int64_t)x, rep))
+            if (!(p = rd_varint_long(p, end, &x)) || sl_col_i64(&cols[e->leaf], (int64_t)x, rep))
                 return -1;
             break;
         case SL_SK_I32:
