@@ -509,13 +509,17 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
         if (SL_LIKELY(tag < ntag && (k = ttab[tag]) != 0)) {
             o = (int32_t)(k & ~SL_SK_PACKED) - 1;
             if (SL_UNLIKELY(k & SL_SK_PACKED)) {
-                if (!(p = rd_len(p, end, &x)) || shred_run(s, mi, o, p, p + x, rep, &next))
+                int32_t nx = next; /* a copy: next itself stays in a register */
+                if (!(p = rd_len(p, end, &x)) || shred_run(s, mi, o, p, p + x, rep, &nx))
                     return -1;
+                next = nx;
                 p += x;
                 continue;
             }
         } else { /* unknown, large number, wrong or packed wire type */
-            if (!(p = shred_rare(s, mi, tag, p, end, rep, &next, &o))) return -1;
+            int32_t nx = next;
+            if (!(p = shred_rare(s, mi, tag, p, end, rep, &nx, &o))) return -1;
+            next = nx;
             if (o < 0) continue;
         }
         const sl_rec_sfield *e = &sf[o];
@@ -599,12 +603,14 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
             p += x;
             break;
         }
-        default: { /* SL_SK_OTHER */
+        case SL_SK_OTHER: {
             int wrote;
             if (!(p = shred_other(s, mi, e, p, end, rep, first, &oneofs, &wrote))) return -1;
             if (!wrote) continue;
             break;
         }
+        default: /* every kind is a case: no range check before the jump */
+            __builtin_unreachable();
         }
         if (first) {
             if (SL_UNLIKELY(o > next) && absent(s, mi, next, o, rep)) return -1;
