@@ -228,24 +228,53 @@ static const uint8_t *skip_unknown(const uint8_t *p, const uint8_t *end, int wt)
     }
 }
 
-/* A string value p[0..n) into column c: UTF-8 checked, then appended. For
- * 8..16 bytes the two words the copy loads are the ASCII test too (the
- * full check runs only when a high bit is set). -1 on invalid UTF-8 or a
- * column error. */
-SL_PB_INLINE int put_str(sl_col *c, const uint8_t *p, size_t n, int rep)
+/* Is p[0..n) valid UTF-8? Up to 16 bytes: ASCII decided inline from at
+ * most two loads (the full check only when a high bit is set). */
+SL_PB_INLINE int str_ok(const uint8_t *p, size_t n)
 {
+    uint64_t acc;
     if (n >= 8 && n <= 16) {
         uint64_t a, b;
-        uint8_t *d;
         memcpy(&a, p, 8);
         memcpy(&b, p + n - 8, 8);
-        if (SL_UNLIKELY((a | b) & 0x8080808080808080ULL) && !sl_utf8_valid(p, n)) return -1;
-        if (sl_col_bytes_room(c, n, rep, &d)) return -1;
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-        return 0;
+        acc = a | b;
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        acc = a | b;
+    } else if (n < 4) {
+        acc = n ? (uint64_t)(p[0] | p[n / 2] | p[n - 1]) : 0;
+    } else {
+        return sl_utf8_valid(p, n);
     }
-    return !sl_utf8_valid(p, n) || sl_col_bytes(c, p, n, rep) ? -1 : 0;
+    return SL_LIKELY(!(acc & 0x8080808080808080ULL)) || sl_utf8_valid(p, n);
+}
+
+/* A string value p[0..n) into column c: UTF-8 checked, then appended. For
+ * 4..16 bytes the two words the copy loads are the ASCII test too (the
+ * full check runs only when a high bit is set). -1 on invalid UTF-8 or a
+ * column error. */
+/* n in [w, 2w] (w 4 or 8): checked and copied as two overlapping words
+ * (sluice builds for little-endian hosts: a short word is its low bytes). */
+SL_PB_INLINE int put_words(sl_col *c, const uint8_t *p, size_t n, int rep, size_t w)
+{
+    uint64_t a = 0, b = 0;
+    uint8_t *d;
+    memcpy(&a, p, w);
+    memcpy(&b, p + n - w, w);
+    if (SL_UNLIKELY((a | b) & 0x8080808080808080ULL) && !sl_utf8_valid(p, n)) return -1;
+    if (sl_col_bytes_room(c, n, rep, &d)) return -1;
+    memcpy(d, &a, w);
+    memcpy(d + n - w, &b, w);
+    return 0;
+}
+
+SL_PB_INLINE int put_str(sl_col *c, const uint8_t *p, size_t n, int rep)
+{
+    if (n >= 8 && n <= 16) return put_words(c, p, n, rep, 8);
+    if (n >= 4 && n < 8) return put_words(c, p, n, rep, 4);
+    return !str_ok(p, n) || sl_col_bytes(c, p, n, rep) ? -1 : 0;
 }
 
 /* A plain scalar of kind k (plain_kind) at p: the position after it, or
@@ -257,8 +286,7 @@ SL_PB_INLINE const uint8_t *rd_scalar(uint8_t k, const uint8_t *p, const uint8_t
     switch (k) {
     case SL_SK_STR:
     case SL_SK_BYTES:
-        if (!(p = rd_len(p, end, &x)) || (k == SL_SK_STR && !sl_utf8_valid(p, (size_t)x)))
-            return NULL;
+        if (!(p = rd_len(p, end, &x)) || (k == SL_SK_STR && !str_ok(p, (size_t)x))) return NULL;
         v->s.p = p;
         v->s.len = (uint32_t)x;
         return p + x;
@@ -510,8 +538,7 @@ static int shred_msg(shred *s, int32_t mi, const uint8_t *p, const uint8_t *end,
             o = (int32_t)(k & ~SL_SK_PACKED) - 1;
             if (SL_UNLIKELY(k & SL_SK_PACKED)) {
                 int32_t nx = next; /* a copy: next itself stays in a register */
-                if (!(p = rd_len(p, end, &x)) || shred_run(s, mi, o, p, p + x, rep, &nx))
-                    return -1;
+                if (!(p = rd_len(p, end, &x)) || shred_run(s, mi, o, p, p + x, rep, &nx)) return -1;
                 next = nx;
                 p += x;
                 continue;
