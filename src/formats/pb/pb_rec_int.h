@@ -24,10 +24,9 @@
 
 #include "formats/pb/pb_plan.h"
 
-#define SL_REC_MAX_ITEMS    (1u << 24) /* repeated elements per record */
-#define SL_REC_MAX_SLOTS    (1u << 26) /* field slots per record */
-#define SL_REC_MAX_SCRATCH  ((size_t)256 << 20)
-#define SL_SHRED_MAX_FIELDS 256 /* fields of a message the direct shredder takes */
+#define SL_REC_MAX_ITEMS   (1u << 24) /* repeated elements per record */
+#define SL_REC_MAX_SLOTS   (1u << 26) /* field slots per record */
+#define SL_REC_MAX_SCRATCH ((size_t)256 << 20)
 
 typedef struct sl_rec_slot {
     sl_val v;

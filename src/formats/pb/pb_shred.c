@@ -11,36 +11,46 @@
  * rare, and here they are only detected: the record is rolled back and
  * handed to the two-step path, which stays the reference for every rule.
  *
- * Per message instance, one seen bit per field (SL_SHRED_MAX_FIELDS) and
- * one per oneof (64):
- *   - a field is written when read (a value through the same inline column
- *     appends as sl_rec_emit, pb_emit_int.h); a repeated field's first
- *     element takes the message's rep, the next ones the field's own;
- *   - a second occurrence of a non-repeated field, or a second member of
- *     a oneof: give up;
- *   - at the end of the message, every field not seen is written absent by
- *     sl_em_one (default, nulls, empty message, missing-required error);
- *   - map entries are shredded as messages; after each, its key (the value
- *     just appended to the key column) is compared with the keys of the
- *     map's earlier entries in that column: a duplicate, more than 16
- *     entries, or entries of two maps interleaved give up;
- *   - unknown fields are skipped; closed-enum numbers the enum lacks are
+ * Per message instance the fields are taken in the order serializers
+ * write them, by rank of their number (sl_rec_sfield, built once per plan
+ * by sl_shred_init), with a cursor `next` (the rank after the last field
+ * written):
+ *   - a field of rank >= next is written when read (a value through the
+ *     same inline column appends as sl_rec_emit, pb_emit_int.h), and the
+ *     fields skipped over are written absent by sl_em_one (default, nulls,
+ *     empty message, missing-required error); so are the ones left at the
+ *     end of the message;
+ *   - the field just written may go on if repeated (its next elements take
+ *     the field's own rep, the first took the message's); any lower rank
+ *     gives up: a non-repeated field twice, a repeated one interrupted, or
+ *     fields out of number order;
+ *   - a second member of a oneof (a 64-bit mask per message) gives up;
+ *   - map entries: an entry that is exactly a plain key then a plain value
+ *     is written inline (map_entry), any other is shredded as a message;
+ *     after each, its key (the value just appended to the key column) is
+ *     compared with the map's earlier keys in that column: a duplicate or
+ *     more than 16 entries give up;
+ *   - packed runs of repeated scalars are found by the tag table too;
+ *     unknown fields are skipped; closed-enum numbers the enum lacks are
  *     dropped as unknown fields (protobuf's rule);
  *   - anything else gives up: a malformed byte, a wrong wire type, groups,
  *     invalid UTF-8, a missing proto2 required field, a column error,
- *     nesting past plan->max_depth, a message type direct_ok() rejects.
+ *     nesting past plan->max_depth, a message type sl_shred_init rejects
+ *     (more than 64 oneofs, a map whose key is not a plain column).
  * Giving up costs one rollback (sl_rec_rollback) and the two-step decode of
  * the record, which then either succeeds or fails with the precise error:
  * the direct path never has to describe an error, so it cannot describe
- * one differently.
+ * one differently. tests/unit/test_pb_wire.c, the 0004 driver and fuzz_pb
+ * check that both paths fill identical batches.
  *
- * Cost: per field one tag read, one table lookup and one switch on a fused
- * kind (op->shred) for the commonest fields (plain int64/int32/double/
- * string/bytes, messages, maps), which does the wire decode and the column
- * append together; others switch on the wire type, then on the emit code.
- * On the reference PlayEvent it runs about a third of the instructions of
- * parse + emit (docs/benchmarks.md). Recursion follows the schema's
- * nesting, bounded by plan->max_depth as in the wire decoder.
+ * Cost: per field one tag read, one table lookup, one rank compare and one
+ * switch on a fused kind (sl_rec_sfield.kind: wire decode and column append
+ * together for the common plain fields, messages and maps; the rest goes
+ * through shred_other). Strings up to 16 bytes are UTF-8 checked by the
+ * words their copy loads. On the reference PlayEvent the direct path runs
+ * ~3.3k instructions a record where parse + emit ran ~5.4k
+ * (docs/benchmarks.md). Recursion follows the schema's nesting, bounded by
+ * plan->max_depth as in the wire decoder.
  */
 #include <stdlib.h>
 
@@ -133,7 +143,8 @@ sl_err_t sl_shred_init(sl_rec *r)
     for (int32_t mi = 0; mi < r->p->n_msgs; mi++) {
         const sl_plan_msg *m = &r->p->msgs[mi];
         sl_rec_mops *mo = &r->mops[mi];
-        if (m->pm->n_oneofs > 64) continue; /* one bit per oneof */
+        /* one bit per oneof; ranks below the tag table's packed bit */
+        if (m->pm->n_oneofs > 64 || m->n_fields >= (int32_t)SL_SK_PACKED) continue;
         size_t nf = (size_t)(m->n_fields ? m->n_fields : 1);
         mo->sf = calloc(nf, sizeof *mo->sf);
         mo->rank = calloc(nf, sizeof *mo->rank);
@@ -158,7 +169,7 @@ sl_err_t sl_shred_init(sl_rec *r)
             if (mo->tag[t]) mo->stag[t] = (uint16_t)(mo->rank[mo->tag[t] - 1] + 1);
         /* packed runs of repeated numeric fields (wire type 2 for a field
          * whose elements are varints or fixed) */
-        for (uint32_t t = 0; t < mo->n_tag && m->n_fields < (int32_t)SL_SK_PACKED; t += 8) {
+        for (uint32_t t = 0; t < mo->n_tag; t += 8) {
             for (int wt = 0; wt < 8; wt++) {
                 uint32_t k = mo->tag[t + (uint32_t)wt];
                 if (!k || !m->fields[k - 1].repeated || (wt != 0 && wt != 1 && wt != 5)) continue;
