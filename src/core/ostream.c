@@ -12,8 +12,9 @@
  * and handed to write(2) in big pieces; a write of SL_OS_DIRECT bytes or
  * more (a column chunk's block: 64 KiB to 2 MiB) drains what the buffer
  * holds and goes to write(2) as it is, so large pieces are never copied
- * twice (the copy was ~1.7% of `sluice convert --compression none`). write(2) is retried on EINTR and on short writes. sync() drains
- * the buffer and fsyncs; close() drains and closes, reporting close(2)
+ * twice (the copy was ~1.7% of `sluice convert --compression none`).
+ * write(2) is retried on EINTR and on short writes. sync() drains the
+ * buffer and fsyncs; close() drains and closes, reporting close(2)
  * errors (NFS reports late write errors there). Cost: one memcpy per byte
  * for small writes, none for large ones.
  *
