@@ -20,16 +20,17 @@
  * index+1 per slot (0 = empty), linear probing, load factor <= 1/2, so a
  * lookup touches about 1.5 slots. Fixed-width values (4 or 8 bytes) are
  * compared by bit pattern (so -0.0 and 0.0, or two NaN payloads, are
- * distinct entries: the file must give back the exact bits). Byte arrays
- * are hashed with a word-at-a-time multiply-xorshift hash; each slot keeps
- * 32 hash bits so almost every mismatch is rejected without touching the
- * bytes. Byte arrays of at most 7 bytes (enum names, short codes, map keys:
- * most dictionary lookups) are first turned into one exact 64-bit key
- * (bytes LE, length in the top byte), kept per entry in `key`: their
- * lookup hashes and compares one integer, with no length check, tag or
- * byte loop. Hashing is not keyed: a hostile input can make a chunk's lookups
- * slow (probe chains), never wrong or unbounded, and the dictionary is
- * abandoned when it grows past dict_max_bytes anyway.
+ * distinct entries: the file must give back the exact bits), and hashed
+ * by one multiplication whose top bits are the slot (Fibonacci hashing).
+ * Byte arrays are hashed with a word-at-a-time multiply-xorshift hash;
+ * each slot keeps 32 hash bits so almost every mismatch is rejected
+ * without touching the bytes. Byte arrays of at most 7 bytes (enum names,
+ * short codes, map keys: most dictionary lookups) are first turned into
+ * one exact 64-bit key (bytes LE, length in the top byte), kept per entry
+ * in `key`: their lookup hashes it as a fixed-width value and compares one
+ * integer, with no length check, tag or byte loop. Hashing is not keyed: a hostile input can make a
+ * chunk's lookups slow (probe chains), never wrong or unbounded, and the dictionary is abandoned
+ * when it grows past dict_max_bytes anyway.
  *
  * The bulk map functions take a whole slice of values per call, so the hot
  * loop has no function call per value.
