@@ -230,25 +230,23 @@ static inline __attribute__((always_inline)) sl_err_t delta_encode(const uint8_t
     o = put_varint_raw(o, ((uint64_t)prev << 1) ^ (uint64_t)((int64_t)prev >> 63));
     for (size_t i = 1; i < n;) {
         size_t m = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
-        uint64_t d[DELTA_BLOCK], x[DELTA_BLOCK + 1];
+        uint64_t d[DELTA_BLOCK];
         int64_t mn = INT64_MAX;
-        x[0] = prev;
-        for (size_t k = 0; k < m; k++)
-            x[k + 1] = delta_in(v, i + k, width);
         for (size_t k = 0; k < m; k++) {
-            d[k] = x[k + 1] - x[k]; /* wraps, as the spec asks */
+            uint64_t x = delta_in(v, i + k, width);
+            d[k] = x - prev; /* wraps, as the spec asks */
+            prev = x;
             mn = (int64_t)d[k] < mn ? (int64_t)d[k] : mn;
         }
-        prev = delta_in(v, i + m - 1, width); /* m >= 1 */
-        for (size_t k = 0; k < m; k++)
-            d[k] -= (uint64_t)mn;
         for (size_t k = m; k < DELTA_BLOCK; k++)
-            d[k] = 0; /* padding: zeros */
+            d[k] = (uint64_t)mn; /* padding: zeros once the minimum is taken off */
         uint64_t max[DELTA_BLOCK / DELTA_MINI];
         for (int j = 0; j < DELTA_BLOCK / DELTA_MINI; j++) {
-            uint64_t a = 0;
-            for (int k = 0; k < DELTA_MINI; k++)
-                a |= d[j * DELTA_MINI + k];
+            uint64_t a = 0, *dj = d + j * DELTA_MINI;
+            for (int k = 0; k < DELTA_MINI; k++) {
+                dj[k] -= (uint64_t)mn;
+                a |= dj[k];
+            }
             max[j] = a;
         }
         o = put_varint_raw(o, ((uint64_t)mn << 1) ^ (uint64_t)(mn >> 63));
