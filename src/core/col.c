@@ -189,7 +189,7 @@ sl_err_t sl_batch_same(const sl_batch *a, const sl_batch *b, sl_error *err)
             what = "type or levels";
         else if (x->n != y->n || x->nvals != y->nvals || x->val.len != y->val.len)
             what = "slot, value or byte counts";
-        else if (lv && (memcmp(x->def, y->def, x->n) || memcmp(x->rep, y->rep, x->n)))
+        else if (lv && x->n && (memcmp(x->def, y->def, x->n) || memcmp(x->rep, y->rep, x->n)))
             what = "levels";
         else if (x->val.len && memcmp(x->val.p, y->val.p, x->val.len))
             what = "value bytes";
