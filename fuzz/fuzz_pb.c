@@ -10,7 +10,10 @@
  * After a successful decode the batch must pass sl_batch_validate and
  * assemble back into rows (sl_rows_json); a failure there is a bug in the
  * shredder, so the fuzzer aborts. A failed decode must leave the batch as
- * it was (row count and column lengths unchanged): checked too.
+ * it was (row count and column lengths unchanged): checked too. Each
+ * record of selectors 0..3 is also decoded by parse + emit into a second
+ * batch: sl_pb_decode (which shreds straight from the wire when it can)
+ * must succeed or fail alike and fill the same columns.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,14 +24,18 @@
 #include "formats/pb/pb_plan.h"
 #include "fuzz_plans.h"
 
+static sl_batch two[3]; /* the same records through parse + emit */
+
 static void decode_one(int k, const uint8_t *p, size_t n)
 {
-    sl_error err;
+    sl_error err, terr;
     sl_batch *b = &batches[k];
     size_t rows = b->nrows, slots = 0;
+    if (!two[k].cols && sl_batch_init(&two[k], &plans[k].schema)) abort();
     for (int32_t c = 0; c < b->ncols; c++)
         slots += b->cols[c].n;
-    if (sl_pb_decode(recs[k], b, p, n, &err) == SL_OK) {
+    sl_err_t rc = sl_pb_decode(recs[k], b, p, n, &err);
+    if (rc == SL_OK) {
         check_batch(b);
     } else {
         size_t after = 0;
@@ -36,7 +43,14 @@ static void decode_one(int k, const uint8_t *p, size_t n)
             after += b->cols[c].n;
         if (b->nrows != rows || after != slots || !err.msg[0]) abort();
     }
-    if (b->nrows >= 4) sl_batch_reset(b); /* keep checks cheap */
+    sl_rec_begin(recs[k]);
+    sl_err_t trc = sl_pb_parse(recs[k], p, n, &terr);
+    if (!trc) trc = sl_rec_emit(recs[k], &two[k], &terr);
+    if (rc != trc || sl_batch_same(b, &two[k], &terr)) abort();
+    if (b->nrows >= 4) { /* keep checks cheap */
+        sl_batch_reset(b);
+        sl_batch_reset(&two[k]);
+    }
 }
 
 static void descriptor_set(const uint8_t *p, size_t n)

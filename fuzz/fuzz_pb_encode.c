@@ -58,12 +58,15 @@ static void same_cols(const sl_batch *a, const sl_batch *b)
     }
 }
 
-/* decode(bytes) into rec/batch (reset first); 0 on success. */
+/* decode(bytes) into rec/batch (reset first) by parse + emit, so that the
+ * record scratch holds the record for sl_pb_encode (sl_pb_decode's direct
+ * path does not fill it); 0 on success. */
 static int decode(sl_rec *r, sl_batch *b, const uint8_t *p, size_t n)
 {
     sl_error err;
     sl_batch_reset(b);
-    return sl_pb_decode(r, b, p, n, &err) != SL_OK;
+    sl_rec_begin(r);
+    return sl_pb_parse(r, p, n, &err) != SL_OK || sl_rec_emit(r, b, &err) != SL_OK;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

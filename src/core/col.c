@@ -173,3 +173,34 @@ sl_err_t sl_batch_validate(const sl_batch *b, sl_error *err)
     }
     return SL_OK;
 }
+
+sl_err_t sl_batch_same(const sl_batch *a, const sl_batch *b, sl_error *err)
+{
+    if (a->ncols != b->ncols || a->nrows != b->nrows)
+        return sl_error_set(err, SL_ERR_CORRUPT,
+                            "batches differ: %d columns and %zu rows against "
+                            "%d and %zu",
+                            a->ncols, a->nrows, b->ncols, b->nrows);
+    for (int32_t i = 0; i < a->ncols; i++) {
+        const sl_col *x = &a->cols[i], *y = &b->cols[i];
+        int lv = x->max_def | x->max_rep;
+        const char *what = NULL;
+        if (x->type != y->type || x->max_def != y->max_def || x->max_rep != y->max_rep)
+            what = "type or levels";
+        else if (x->n != y->n || x->nvals != y->nvals || x->val.len != y->val.len)
+            what = "slot, value or byte counts";
+        else if (lv && x->n && (memcmp(x->def, y->def, x->n) || memcmp(x->rep, y->rep, x->n)))
+            what = "levels";
+        else if (x->val.len && memcmp(x->val.p, y->val.p, x->val.len))
+            what = "value bytes";
+        else if (x->type == SL_PT_BYTE_ARRAY &&
+                 memcmp(x->off, y->off, (x->nvals + 1) * sizeof *x->off))
+            what = "value offsets";
+        if (what) {
+            char path[256];
+            sl_schema_path(a->schema, x->node, path, sizeof path);
+            return sl_error_set(err, SL_ERR_CORRUPT, "batches differ in column %s: %s", path, what);
+        }
+    }
+    return SL_OK;
+}

@@ -113,17 +113,55 @@ static inline sl_err_t SL_MUST_CHECK sl_col_f64(sl_col *c, double v, int rep)
     return sl_col_fixed(c, &v, 8, rep);
 }
 
-/* A BYTE_ARRAY value. */
-static inline sl_err_t SL_MUST_CHECK sl_col_bytes(sl_col *c, const void *p, size_t len, int rep)
+/* A BYTE_ARRAY value of len bytes whose bytes the caller copies to *dst
+ * (the slot, its levels and its offset are recorded here). On error the
+ * builder is unchanged. */
+static SL_ALWAYS_INLINE sl_err_t SL_MUST_CHECK sl_col_bytes_room(sl_col *c, size_t len, int rep,
+                                                                 uint8_t **dst)
 {
     if (SL_UNLIKELY(c->nvals + 1 >= c->off_cap) && sl_col_grow_offs(c)) return SL_ERR_NOMEM;
     if (SL_UNLIKELY(len > UINT32_MAX - c->val.len)) return SL_ERR_LIMIT;
     if (SL_UNLIKELY(sl_buf_reserve(&c->val, len))) return SL_ERR_NOMEM;
     if (sl_col_levels(c, c->max_def, rep)) return SL_ERR_NOMEM;
-    if (len) memcpy(c->val.p + c->val.len, p, len);
+    *dst = c->val.p + c->val.len;
     c->val.len += len;
     c->off[++c->nvals] = (uint32_t)c->val.len;
     return SL_OK;
+}
+
+/* memcpy, inline for the short values most string columns hold (two
+ * overlapping loads and stores instead of a call). */
+static SL_ALWAYS_INLINE void sl_copy_short(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n && n < 4) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    } else if (n) {
+        memcpy(d, s, n);
+    }
+}
+
+/* A BYTE_ARRAY value. */
+static SL_ALWAYS_INLINE sl_err_t SL_MUST_CHECK sl_col_bytes(sl_col *c, const void *p, size_t len,
+                                                            int rep)
+{
+    uint8_t *d;
+    sl_err_t rc = sl_col_bytes_room(c, len, rep, &d);
+    if (SL_LIKELY(!rc)) sl_copy_short(d, (const uint8_t *)p, len);
+    return rc;
 }
 
 /* Value j of a column, for readers of a builder (writer, tests). */
@@ -153,5 +191,11 @@ void sl_batch_mark_free(sl_batch_mark_t *m);
  * def levels, offsets monotonic, nrows matches rep==0 count). For tests and
  * the reader's self-check; returns SL_ERR_CORRUPT with detail. */
 sl_err_t sl_batch_validate(const sl_batch *b, sl_error *err);
+
+/* Do two batches of one schema hold the same rows: the same slots, levels
+ * and values in every column? SL_OK, or SL_ERR_CORRUPT naming the first
+ * column that differs. For tests and fuzzers (two decoders of one input
+ * must agree). */
+sl_err_t sl_batch_same(const sl_batch *a, const sl_batch *b, sl_error *err);
 
 #endif

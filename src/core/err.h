@@ -40,15 +40,17 @@ typedef struct sl_error {
 } sl_error;
 
 #if defined(__GNUC__)
-#define SL_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define SL_MUST_CHECK   __attribute__((warn_unused_result))
-#define SL_LIKELY(x)    __builtin_expect(!!(x), 1)
-#define SL_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define SL_PRINTF(f, a)  __attribute__((format(printf, f, a)))
+#define SL_MUST_CHECK    __attribute__((warn_unused_result))
+#define SL_LIKELY(x)     __builtin_expect(!!(x), 1)
+#define SL_UNLIKELY(x)   __builtin_expect(!!(x), 0)
+#define SL_ALWAYS_INLINE inline __attribute__((always_inline)) /* per-value hot paths */
 #else
 #define SL_PRINTF(f, a)
 #define SL_MUST_CHECK
-#define SL_LIKELY(x)   (x)
-#define SL_UNLIKELY(x) (x)
+#define SL_LIKELY(x)     (x)
+#define SL_UNLIKELY(x)   (x)
+#define SL_ALWAYS_INLINE inline
 #endif
 
 /* Name of a code ("SL_ERR_CORRUPT") and a short text ("malformed input"). */

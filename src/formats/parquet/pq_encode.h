@@ -2,6 +2,9 @@
  * writer: the RLE/bit-packed hybrid (levels and dictionary indices) and the
  * per-column-chunk dictionary (an open-addressing hash over the values).
  *
+ * DELTA_BINARY_PACKED (below) for INT64 pages without a dictionary, and for
+ * the lengths of DELTA_LENGTH_BYTE_ARRAY pages.
+ *
  * RLE/bit-packed hybrid (Encodings.md): a sequence of runs, each either
  *   RLE:        varint(count << 1), then the value in ceil(bw/8) bytes LE;
  *   bit-packed: varint(groups << 1 | 1), then groups*8 values of bw bits,
@@ -17,16 +20,17 @@
  * index+1 per slot (0 = empty), linear probing, load factor <= 1/2, so a
  * lookup touches about 1.5 slots. Fixed-width values (4 or 8 bytes) are
  * compared by bit pattern (so -0.0 and 0.0, or two NaN payloads, are
- * distinct entries: the file must give back the exact bits). Byte arrays
- * are hashed with a word-at-a-time multiply-xorshift hash; each slot keeps
- * 32 hash bits so almost every mismatch is rejected without touching the
- * bytes. Byte arrays of at most 7 bytes (enum names, short codes, map keys:
- * most dictionary lookups) are first turned into one exact 64-bit key
- * (bytes LE, length in the top byte), kept per entry in `key`: their
- * lookup hashes and compares one integer, with no length check, tag or
- * byte loop. Hashing is not keyed: a hostile input can make a chunk's lookups
- * slow (probe chains), never wrong or unbounded, and the dictionary is
- * abandoned when it grows past dict_max_bytes anyway.
+ * distinct entries: the file must give back the exact bits), and hashed
+ * by one multiplication whose top bits are the slot (Fibonacci hashing).
+ * Byte arrays are hashed with a word-at-a-time multiply-xorshift hash;
+ * each slot keeps 32 hash bits so almost every mismatch is rejected
+ * without touching the bytes. Byte arrays of at most 7 bytes (enum names,
+ * short codes, map keys: most dictionary lookups) are first turned into
+ * one exact 64-bit key (bytes LE, length in the top byte), kept per entry
+ * in `key`: their lookup hashes it as a fixed-width value and compares one
+ * integer, with no length check, tag or byte loop. Hashing is not keyed: a hostile input can make a
+ * chunk's lookups slow (probe chains), never wrong or unbounded, and the dictionary is abandoned
+ * when it grows past dict_max_bytes anyway.
  *
  * The bulk map functions take a whole slice of values per call, so the hot
  * loop has no function call per value.
@@ -56,6 +60,19 @@ static inline size_t sl_pq_rle_bound(size_t n, int bw)
 {
     return (n / 8 + 2) * (5 + 4) + (n + 7) / 8 * (size_t)bw + 16;
 }
+
+/* DELTA_BINARY_PACKED (Encodings.md) of n INT64 values (packed LE at v):
+ * the header (block of 128 values, 4 miniblocks of 32, n, first value),
+ * then per block the zigzag minimum delta, 4 bit widths and the
+ * miniblocks, each (delta - minimum) bit-packed LSB first; the last
+ * miniblock is padded with zeros and unneeded miniblocks have width 0.
+ * Deltas wrap in 64-bit two's complement, as the spec asks. Appends to
+ * out; SL_ERR_NOMEM (out may then hold a partial encoding) or SL_OK. */
+sl_err_t sl_pq_delta_encode_i64(const uint8_t *v, size_t n, sl_buf *out) SL_MUST_CHECK;
+/* The same for n unsigned 32-bit values (the lengths of
+ * DELTA_LENGTH_BYTE_ARRAY: below 2^31, so their deltas never wrap and the
+ * bytes equal an INT32 encoding). */
+sl_err_t sl_pq_delta_encode_u32(const uint32_t *v, size_t n, sl_buf *out) SL_MUST_CHECK;
 
 /* Key of byte-array entries longer than 7 bytes: its top byte (0xFF) is
  * no short key's length, so it never matches one. */

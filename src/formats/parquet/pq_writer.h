@@ -21,7 +21,9 @@
  * under dict_max_bytes; past it, the chunk falls back to PLAIN for the rest
  * of the row group (pages already written keep their indices), as
  * parquet-mr does. A column whose dictionary would not shrink its data
- * (e.g. unique ids) falls back too.
+ * (e.g. unique ids) falls back too. INT64 pages without a dictionary are
+ * DELTA_BINARY_PACKED and byte-array ones DELTA_LENGTH_BYTE_ARRAY rather
+ * than PLAIN (pq_column.c says why).
  *
  * Statistics (min, max, null_count) are kept per page and per chunk, with
  * the column's sort order (unsigned for UINT_64 and byte arrays, NaN
@@ -43,7 +45,7 @@ typedef struct sl_pq_options {
     size_t row_group_bytes; /* 0 = 128 MiB (uncompressed estimate) */
     size_t page_bytes;      /* 0 = 1 MiB */
     size_t dict_max_bytes;  /* 0 = 1 MiB */
-    int no_dictionary;      /* 1: PLAIN only */
+    int no_dictionary;      /* 1: PLAIN only (no dictionary, no delta) */
     const sl_pq_kv *kv;     /* extra key-value metadata */
     int32_t n_kv;
     int keep_codec; /* 1: compress every chunk, even where it saves < 5% */

@@ -49,6 +49,9 @@ typedef struct sl_pq_colw {
     uint8_t sk;    /* sl_pq_sort_t */
     uint8_t width; /* bytes per value: 1 BOOLEAN (in batches), 4, 8; 0 BYTE_ARRAY */
     uint8_t can_dict;
+    uint8_t can_delta; /* pages without a dictionary: INT64 DELTA_BINARY_PACKED,
+                          BYTE_ARRAY DELTA_LENGTH_BYTE_ARRAY (pval holds the
+                          bytes only, pidx the lengths) */
     int16_t max_def, max_rep;
     int def_bw, rep_bw;
     const char **path; /* path_in_schema, n_path names */
@@ -71,6 +74,7 @@ typedef struct sl_pq_colw {
     int dict_on;   /* pages are being dictionary encoded */
     int dict_used; /* some page of this chunk is dictionary encoded */
     int plain_pages;
+    int delta_pages;
     sl_pq_dict dict;
     sl_pq_blocks chunk; /* framed data pages */
     int64_t c_slots, c_unc, c_comp;

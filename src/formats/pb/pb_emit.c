@@ -22,32 +22,25 @@
  *
  * On any error the batch is rolled back, so the caller sees the whole
  * record or nothing. Instead of sl_batch_mark (three loads and stores per
- * column per record, ~4% of the PlayEvent budget), only columns with levels
- * are marked: a level-less column holds one slot per row, so its length
- * before the record is the row count, and the value counts and bytes to
- * cut follow from the slots removed (rollback()).
+ * column per record, ~4% of the PlayEvent budget), only repeated columns
+ * (max_rep > 0) are marked: any other column holds exactly one slot per
+ * row, so its length before the record is the row count, and the value
+ * counts and bytes to cut follow from the slots removed (sl_rec_rollback).
  *
- * Cost: one switch per field on a precomputed op code (pb_rec_int.h; the
+ * Cost: one switch per field on a precomputed op code (sl_em_one in
+ * pb_emit_int.h, shared with the direct path pb_shred.c; the
  * implicit-presence scalars of the common kinds have fused codes, so they
- * skip put_value's second switch on the value kind), the
- * inline column appends of col.h, nothing allocated after warm-up.
+ * skip sl_em_value's second switch on the value kind), the inline column
+ * appends of col.h, nothing allocated after warm-up.
  * Recursion depth is the schema's depth (bounded at compile time).
  */
-#include "formats/pb/pb_rec_int.h"
+#include "formats/pb/pb_emit_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct emitter {
-    sl_rec *r;
-    const sl_plan *p;
-    sl_col *cols;
-    sl_error *err;
-    sl_batch *b;
-} emitter;
-
-static sl_err_t col_fail(emitter *e, sl_err_t rc, int32_t leaf)
+sl_err_t sl_em_col_fail(sl_emitter *e, sl_err_t rc, int32_t leaf)
 {
     char path[256];
     sl_schema_path(&e->p->schema, e->p->schema.leaves[leaf], path, sizeof path);
@@ -58,8 +51,7 @@ static sl_err_t col_fail(emitter *e, sl_err_t rc, int32_t leaf)
                         path);
 }
 
-/* Enum value name (or decimal text of an unknown number); out of line. */
-static sl_err_t put_enum(emitter *e, const sl_plan_field *f, sl_val v, int rep)
+sl_err_t sl_em_enum(sl_emitter *e, const sl_plan_field *f, sl_val v, int rep)
 {
     sl_col *c = &e->cols[f->leaf];
     const char *name;
@@ -69,57 +61,15 @@ static sl_err_t put_enum(emitter *e, const sl_plan_field *f, sl_val v, int rep)
         rc = sl_col_bytes(c, name, len, rep);
     } else { /* open enum, unknown number: its decimal text */
         char num[16];
-        int n = snprintf(num, sizeof num, "%d", (int32_t)v.i);
-        rc = sl_col_bytes(c, num, (size_t)n, rep);
+        int n = snprintf(num, sizeof num, "%d", (int32_t)v.i); /* at most 11 */
+        uint8_t *d;
+        rc = sl_col_bytes_room(c, (size_t)n, rep, &d);
+        if (!rc) memcpy(d, num, (size_t)n);
     }
-    return SL_UNLIKELY(rc) ? col_fail(e, rc, f->leaf) : SL_OK;
+    return SL_UNLIKELY(rc) ? sl_em_col_fail(e, rc, f->leaf) : SL_OK;
 }
 
-SL_PB_INLINE sl_err_t put_value(emitter *e, const sl_plan_field *f, uint8_t vk, sl_val v, int rep)
-{
-    sl_col *c = &e->cols[f->leaf];
-    sl_err_t rc;
-    switch (vk) {
-    case SL_VK_I32:
-        rc = sl_col_i32(c, (int32_t)v.i, rep);
-        break;
-    case SL_VK_U32:
-        rc = sl_col_i64(c, (int64_t)(uint32_t)v.u, rep);
-        break;
-    case SL_VK_I64:
-        rc = sl_col_i64(c, v.i, rep);
-        break;
-    case SL_VK_F32:
-        rc = sl_col_f32(c, v.f, rep);
-        break;
-    case SL_VK_F64:
-        rc = sl_col_f64(c, v.d, rep);
-        break;
-    case SL_VK_BOOL:
-        rc = sl_col_bool(c, v.u != 0, rep);
-        break;
-    case SL_VK_BYTES:
-        rc = sl_col_bytes(c, v.s.p, v.s.len, rep);
-        break;
-    default:
-        return put_enum(e, f, v, rep);
-    }
-    return SL_UNLIKELY(rc) ? col_fail(e, rc, f->leaf) : SL_OK;
-}
-
-static sl_err_t put_nulls(emitter *e, const sl_plan_field *f, int def, int rep)
-{
-    for (int32_t l = f->first_leaf; l < f->first_leaf + f->n_leaves; l++) {
-        sl_err_t rc = sl_col_null(&e->cols[l], def, rep);
-        if (SL_UNLIKELY(rc)) return col_fail(e, rc, l);
-    }
-    return SL_OK;
-}
-
-static sl_err_t emit_msg(emitter *e, int32_t m, int32_t frame, int rep);
-static sl_err_t emit_map(emitter *e, const sl_plan_field *f, const sl_rec_slot *s, int rep);
-
-static sl_err_t missing_required(emitter *e, const sl_plan_field *f)
+sl_err_t sl_em_missing_required(sl_emitter *e, const sl_plan_field *f)
 {
     char path[256];
     sl_schema_path(&e->p->schema, f->node, path, sizeof path);
@@ -129,70 +79,15 @@ static sl_err_t missing_required(emitter *e, const sl_plan_field *f)
                         path, f->pf->number);
 }
 
-/* One field, given its slot (NULL or empty: absent). static inline: the
- * body of emit_msg's loop, so the per-field cost is one switch. */
-SL_PB_INLINE sl_err_t emit_one(emitter *e, const sl_plan_field *f, const sl_rec_fop *op,
-                               const sl_rec_slot *s, int rep)
-{
-    int has = s && s->h;
-    sl_err_t rc;
-    switch (op->emit) {
-    case SL_EM_SCALAR_I32:
-        rc = sl_col_i32(&e->cols[f->leaf], (int32_t)(has ? s->v.i : f->dflt.i), rep);
-        break;
-    case SL_EM_SCALAR_I64:
-        rc = sl_col_i64(&e->cols[f->leaf], has ? s->v.i : f->dflt.i, rep);
-        break;
-    case SL_EM_SCALAR_F64:
-        rc = sl_col_f64(&e->cols[f->leaf], has ? s->v.d : f->dflt.d, rep);
-        break;
-    case SL_EM_SCALAR_BOOL:
-        rc = sl_col_bool(&e->cols[f->leaf], (has ? s->v.u : f->dflt.u) != 0, rep);
-        break;
-    case SL_EM_SCALAR_BYTES: {
-        sl_val v = has ? s->v : f->dflt;
-        rc = sl_col_bytes(&e->cols[f->leaf], v.s.p, v.s.len, rep);
-        break;
-    }
-    case SL_EM_SCALAR:
-        return put_value(e, f, op->vk, has ? s->v : f->dflt, rep);
-    case SL_EM_SCALAR_OPT:
-        return has ? put_value(e, f, op->vk, s->v, rep) : put_nulls(e, f, f->def - 1, rep);
-    case SL_EM_SCALAR_REQ:
-        return has ? put_value(e, f, op->vk, s->v, rep) : missing_required(e, f);
-    case SL_EM_MSG_OPT:
-        return has ? emit_msg(e, f->child, (int32_t)s->h - 1, rep)
-                   : put_nulls(e, f, f->def - 1, rep);
-    case SL_EM_MSG_REQ:
-        return has ? emit_msg(e, f->child, (int32_t)s->h - 1, rep) : missing_required(e, f);
-    case SL_EM_MSG_ALWAYS:
-        return emit_msg(e, f->child, has ? (int32_t)s->h - 1 : -1, rep);
-    case SL_EM_MAP:
-        return has ? emit_map(e, f, s, rep) : put_nulls(e, f, f->def, rep);
-    default: /* SL_EM_REP_SCALAR, SL_EM_REP_MSG */
-        if (!has) return put_nulls(e, f, f->def, rep);
-        for (uint32_t it = s->h; it; it = e->r->items[it - 1].next) {
-            const sl_rec_item *item = &e->r->items[it - 1];
-            rc = op->emit == SL_EM_REP_SCALAR ? put_value(e, f, op->vk, item->v, rep)
-                                              : emit_msg(e, f->child, (int32_t)item->v.u, rep);
-            if (SL_UNLIKELY(rc)) return rc;
-            rep = f->rep;
-        }
-        return SL_OK;
-    }
-    /* the fused scalar kinds */
-    return SL_UNLIKELY(rc) ? col_fail(e, rc, f->leaf) : SL_OK;
-}
-
 /* Field fi of plan message mi, from frame (or -1: the message is present
  * but holds nothing, e.g. a map entry's absent value). */
-static sl_err_t emit_field(emitter *e, int32_t mi, int32_t fi, int32_t frame, int rep)
+static sl_err_t emit_field(sl_emitter *e, int32_t mi, int32_t fi, int32_t frame, int rep)
 {
-    return emit_one(e, &e->p->msgs[mi].fields[fi], &e->r->mops[mi].fop[fi],
-                    frame >= 0 ? sl_rec_slot_of(e->r, frame, fi) : NULL, rep);
+    return sl_em_one(e, &e->p->msgs[mi].fields[fi], &e->r->mops[mi].fop[fi],
+                     frame >= 0 ? sl_rec_slot_of(e->r, frame, fi) : NULL, rep);
 }
 
-static sl_err_t emit_msg(emitter *e, int32_t mi, int32_t frame, int rep)
+sl_err_t sl_em_msg(sl_emitter *e, int32_t mi, int32_t frame, int rep)
 {
     const sl_plan_msg *m = &e->p->msgs[mi];
     const sl_plan_field *f = m->fields;
@@ -200,7 +95,7 @@ static sl_err_t emit_msg(emitter *e, int32_t mi, int32_t frame, int rep)
     /* the slot array does not move during emit */
     const sl_rec_slot *s = frame >= 0 ? &e->r->slots[e->r->frames[frame].base] : NULL;
     for (int32_t fi = 0, n = m->n_fields; fi < n; fi++) {
-        sl_err_t rc = emit_one(e, &f[fi], &op[fi], s ? &s[fi] : NULL, rep);
+        sl_err_t rc = sl_em_one(e, &f[fi], &op[fi], s ? &s[fi] : NULL, rep);
         if (SL_UNLIKELY(rc)) return rc;
     }
     return SL_OK;
@@ -210,7 +105,7 @@ static sl_err_t emit_msg(emitter *e, int32_t mi, int32_t frame, int rep)
 
 /* One row entry per distinct key (pb_rec_int.h, sl_rec_map_begin): the key
  * from its first occurrence, the value from its last. */
-static sl_err_t emit_map(emitter *e, const sl_plan_field *f, const sl_rec_slot *s, int rep)
+sl_err_t sl_em_map(sl_emitter *e, const sl_plan_field *f, const sl_rec_slot *s, int rep)
 {
     sl_rec *r = e->r;
     const sl_plan_msg *em = &e->p->msgs[f->child];
@@ -231,11 +126,11 @@ done:
     return rc;
 }
 
-/* Undo a partly written record. Only columns with levels were marked (a
- * column without levels holds exactly one slot per row, so its length
- * before the record is the batch's row count); value counts and value
- * bytes follow from the slots removed. O(slots of the record). */
-static void rollback(sl_rec *r, sl_batch *b)
+/* Undo a partly written record. Only repeated columns were marked (any
+ * other column holds exactly one slot per row, so its length before the
+ * record is the batch's row count); value counts and value bytes follow
+ * from the slots removed. O(slots of the record). */
+void sl_rec_rollback(sl_rec *r, sl_batch *b)
 {
     int32_t k = 0;
     for (int32_t i = 0; i < b->ncols; i++) {
@@ -275,13 +170,12 @@ sl_err_t sl_rec_emit(sl_rec *r, sl_batch *b, sl_error *err)
      * caller's to fill after a successful emit. */
     if (b->ncols < r->p->schema.n_leaves)
         return sl_error_set(err, SL_ERR_INVALID, "emit: batch is not of the plan's schema");
-    emitter e = {r, r->p, b->cols, err, b};
+    sl_emitter e = {r, r->p, b->cols, err};
     r->m_top = 0;
-    for (int32_t k = 0; k < r->n_lv; k++)
-        r->lv_n[k] = b->cols[r->lv[k]].n;
-    sl_err_t rc = emit_msg(&e, 0, 0, 0);
+    sl_rec_mark(r, b);
+    sl_err_t rc = sl_em_msg(&e, 0, 0, 0);
     if (SL_UNLIKELY(rc)) {
-        rollback(r, b);
+        sl_rec_rollback(r, b);
         return rc;
     }
     b->nrows++;

@@ -24,6 +24,12 @@
  *
  * The scratch memory (frames, items, string scratch) is reset per record
  * and reused: after warm-up no record allocates.
+ *
+ * For protobuf input, sl_pb_decode first tries the direct path
+ * (pb_shred.c): the common record (fields in number order, none repeated
+ * that must not be, no duplicate map key) is shredded straight from the
+ * wire into the columns, skipping the scratch; any other record is rolled
+ * back and decoded by the two steps above, which define the result.
  */
 #ifndef SL_PB_PLAN_H
 #define SL_PB_PLAN_H
@@ -170,8 +176,19 @@ int sl_path_get(const sl_rec *r, const sl_path *path, sl_val *v);
  * string, nesting deeper than p->max_depth, bad group end. */
 sl_err_t sl_pb_parse(sl_rec *r, const uint8_t *data, size_t len, sl_error *err) SL_MUST_CHECK;
 
-/* Decode a record straight into the batch: begin + parse + emit. */
+/* Decode a record into the batch: sl_pb_shred when it can, else begin +
+ * parse + emit. The result is the same either way; afterwards the record
+ * scratch holds the record only if the two-step path ran, so a caller that
+ * reads the record back (sl_path_get, pb_read.h) parses it itself. On
+ * error the batch is left as it was. */
 sl_err_t sl_pb_decode(sl_rec *r, sl_batch *b, const uint8_t *data, size_t len,
                       sl_error *err) SL_MUST_CHECK;
+
+/* The direct path alone (pb_shred.c): shred one serialized message from
+ * the wire into b, without the record scratch. SL_OK (one row appended),
+ * or SL_ERR_UNSUPPORTED when the record needs the two-step path (fields
+ * repeated or out of the common shape, or any malformation): then b is
+ * exactly as before and nothing is reported. */
+sl_err_t sl_pb_shred(sl_rec *r, sl_batch *b, const uint8_t *data, size_t len) SL_MUST_CHECK;
 
 #endif

@@ -271,6 +271,7 @@ sl_err_t sl_rec_new(sl_rec **out, const sl_plan *p)
                 (rc = build_enum(&r->enums[m->fields[k].enm - p->pool->enums], m->fields[k].enm)))
                 goto fail;
     }
+    if ((rc = sl_shred_init(r))) goto fail;
     rc = SL_ERR_NOMEM;
     if (grow_arr((void **)&r->frames, &r->cap_frames, 16, sizeof *r->frames, SL_REC_MAX_ITEMS) ||
         grow_arr((void **)&r->slots, &r->cap_slots, r->nslots[0] + 64, sizeof *r->slots,
@@ -283,7 +284,7 @@ sl_err_t sl_rec_new(sl_rec **out, const sl_plan *p)
     if (!r->lv || !r->lv_n) goto fail;
     for (int32_t i = 0; i < p->schema.n_leaves; i++) {
         const sl_node *n = sl_schema_leaf(&p->schema, i);
-        if (n->max_def | n->max_rep) r->lv[r->n_lv++] = i;
+        if (n->max_rep) r->lv[r->n_lv++] = i;
     }
     sl_rec_begin(r);
     *out = r;
@@ -307,6 +308,7 @@ void sl_rec_free(sl_rec *r)
     for (int32_t i = 0; r->mops && i < r->p->n_msgs; i++) {
         free(r->mops[i].fop);
         free(r->mops[i].tag);
+        sl_shred_free(&r->mops[i]);
     }
     free(r->mops);
     for (int32_t i = 0; i < r->n_chunks; i++)

@@ -20,6 +20,8 @@
 #ifndef SL_PB_REC_INT_H
 #define SL_PB_REC_INT_H
 
+#include <string.h>
+
 #include "formats/pb/pb_plan.h"
 
 #define SL_REC_MAX_ITEMS   (1u << 24) /* repeated elements per record */
@@ -115,6 +117,28 @@ enum {
     SL_FK_SUB,       /* message or map entry (length-delimited): parse a child */
 };
 
+/* The direct shredder's kind (pb_shred.c): the wire decode and the column
+ * append of the commonest fields fused into one code; every other field
+ * takes SL_SK_OTHER (wire type, then sl_em_one / sl_em_value). */
+enum {
+    SL_SK_OTHER = 0,
+    SL_SK_I64,     /* int64/uint64 varint, implicit presence: sl_col_i64 */
+    SL_SK_I32,     /* int32 varint, implicit presence: sl_col_i32 */
+    SL_SK_F64,     /* double, implicit presence: sl_col_f64 */
+    SL_SK_STR,     /* string, implicit presence: UTF-8 check, sl_col_bytes */
+    SL_SK_BYTES,   /* bytes, implicit presence: sl_col_bytes */
+    SL_SK_BOOL,    /* bool, implicit presence: sl_col_bool */
+    SL_SK_U32,     /* uint32, implicit presence: sl_col_i64 */
+    SL_SK_ENUM,    /* open enum, implicit presence: the value's name */
+    SL_SK_REP_STR, /* repeated string element */
+    SL_SK_MSG,     /* non-repeated message (length-delimited) */
+    SL_SK_REP_MSG,
+    SL_SK_MAP,
+};
+/* A tag-table entry of pb_shred.c with this bit is a packed run of the
+ * repeated scalar field of the rank in the low bits. */
+#define SL_SK_PACKED 0x8000u
+
 typedef struct sl_rec_fop {
     uint8_t wire;  /* expected wire type (unpacked) */
     uint8_t store; /* SL_ST_* */
@@ -126,12 +150,31 @@ typedef struct sl_rec_fop {
     uint8_t fast;  /* SL_FK_* */
 } sl_rec_fop;
 
+/* The direct shredder's view of a field (pb_shred.c), indexed by the rank
+ * of its number in the message (the order serializers write fields in). */
+typedef struct sl_rec_sfield {
+    uint8_t kind;     /* SL_SK_* */
+    uint8_t repeated; /* elements may follow each other */
+    int16_t rep;      /* repetition level of its elements */
+    int32_t leaf;     /* scalar (or element) column, or -1 */
+    int32_t fi;       /* field index in the plan message */
+    int32_t key_leaf; /* maps: the entry's key column */
+    /* maps whose entries are two plain scalars: the key's and the value's
+     * one-byte tags (ktag 0: no such fast path), kinds and value column */
+    uint8_t ktag, vtag, kkind, vkind;
+    int32_t val_leaf;
+} sl_rec_sfield;
+
 /* Per plan message: ops and a table from a whole tag (number << 3 | wire
  * type, for the common case of the expected wire type) to field + 1. */
 typedef struct sl_rec_mops {
     sl_rec_fop *fop;
     uint16_t *tag; /* tag -> field index + 1, 0: take the general path */
     uint32_t n_tag;
+    /* pb_shred.c (built by sl_shred_init; sf NULL: not shredded directly) */
+    sl_rec_sfield *sf; /* by rank */
+    int32_t *rank;     /* field index -> rank */
+    uint16_t *stag;    /* like tag, to rank + 1 */
 } sl_rec_mops;
 
 typedef struct sl_rec_chunk {
@@ -156,7 +199,7 @@ struct sl_rec {
     uint32_t *m_ent, *m_win, *m_tab; /* map de-duplication scratch */
     uint8_t *m_keep;
     size_t m_cap, m_tab_cap, m_top; /* m_*: a stack, nested maps take the next run */
-    int32_t *lv;                    /* columns with levels (max_def or max_rep > 0), ascending */
+    int32_t *lv;                    /* repeated columns (max_rep > 0), ascending */
     size_t *lv_n;                   /* their slot counts before the record being emitted */
     int32_t n_lv;
 };
@@ -166,6 +209,11 @@ struct sl_rec {
 #else
 #define SL_PB_INLINE static inline
 #endif
+
+/* The direct shredder's tables (pb_shred.c), built by sl_rec_new once the
+ * op codes are; a message it cannot take keeps sf NULL. */
+sl_err_t sl_shred_init(sl_rec *r) SL_MUST_CHECK;
+void sl_shred_free(sl_rec_mops *mo);
 
 /* Slow paths (pb_rec.c). */
 sl_err_t sl_rec_grow_items(sl_rec *r) SL_MUST_CHECK;
@@ -294,6 +342,101 @@ static inline int sl_rec_enum_name(const sl_rec_enum *t, int32_t num, const char
             hi = mid - 1;
     }
     return 0;
+}
+
+/* ---- wire primitives, shared by the decoders (pb_wire.c, pb_shred.c) ---- */
+
+/* Varint, unrolled: one bounds check when 10 bytes are available (the
+ * common case inside a record), else the careful loop of buf.h. The 10th
+ * byte keeps only its low bit, as protobuf's decoder does. Returns 0, or
+ * -1 (truncated or longer than 10 bytes) with *pp unchanged. */
+#define SL_VB(i)                                                                                   \
+    b = p[i];                                                                                      \
+    r |= (b & 0x7f) << (7 * (i));                                                                  \
+    if (b < 0x80) {                                                                                \
+        *pp = p + (i) + 1;                                                                         \
+        *v = r;                                                                                    \
+        return 0;                                                                                  \
+    }
+
+SL_PB_INLINE int sl_pb_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    if (SL_LIKELY(p < end && *p < 0x80)) {
+        *v = *p;
+        *pp = p + 1;
+        return 0;
+    }
+    if (SL_UNLIKELY(end - p < 10)) return sl_varint_get(pp, end, v);
+    uint64_t b, r = 0;
+    SL_VB(0)
+    SL_VB(1) SL_VB(2) SL_VB(3) SL_VB(4) SL_VB(5) SL_VB(6) SL_VB(7) SL_VB(8) SL_VB(9) return -1;
+}
+#undef SL_VB
+
+/* A tag (p < end): 1 or 2 bytes inline, longer ones by sl_varint_get.
+ * Returns the position after it, or NULL (truncated, over 10 bytes). */
+static inline const uint8_t *sl_pb_tag_slow(const uint8_t *p, const uint8_t *end, uint64_t *tag)
+{
+    return sl_varint_get(&p, end, tag) ? NULL : p;
+}
+SL_PB_INLINE const uint8_t *sl_pb_tag(const uint8_t *p, const uint8_t *end, uint64_t *tag)
+{
+    if (SL_LIKELY(p[0] < 0x80)) {
+        *tag = p[0];
+        return p + 1;
+    }
+    if (SL_LIKELY(end - p > 1 && p[1] < 0x80)) {
+        *tag = (uint64_t)(p[0] & 0x7f) | ((uint64_t)p[1] << 7);
+        return p + 2;
+    }
+    return sl_pb_tag_slow(p, end, tag);
+}
+
+/* A varint as the field's sl_val, by the op's conversion code (SL_CV_*). */
+static inline sl_val sl_pb_from_varint(uint8_t conv, uint64_t x)
+{
+    sl_val v;
+    switch (conv) {
+    case SL_CV_I32:
+        v.i = (int32_t)(uint32_t)x;
+        break;
+    case SL_CV_U32:
+        v.u = (uint32_t)x;
+        break;
+    case SL_CV_S32: {
+        uint32_t z = (uint32_t)x;
+        v.i = (int32_t)((z >> 1) ^ (0u - (z & 1)));
+        break;
+    }
+    case SL_CV_S64:
+        v.i = sl_zigzag_dec64(x);
+        break;
+    case SL_CV_BOOL:
+        v.u = x != 0;
+        break;
+    default:
+        v.u = x;
+        break;
+    }
+    return v;
+}
+
+/* 4 wire bytes as the sl_val of a float, sfixed32 or fixed32 field. */
+static inline sl_val sl_pb_from_fixed32(uint8_t type, const uint8_t *p)
+{
+    uint32_t x;
+    sl_val v;
+    memset(&v, 0, sizeof v);
+    memcpy(&x, p, 4);
+    if (type == SL_PB_FLOAT) {
+        memcpy(&v.f, &x, 4);
+    } else if (type == SL_PB_SFIXED32) {
+        v.i = (int32_t)x;
+    } else {
+        v.u = x;
+    }
+    return v;
 }
 
 #endif

@@ -1,5 +1,8 @@
 /* pb_wire.c - the protobuf wire-format decoder: one serialized message into
- * the record scratch (sl_pb_parse), or straight into a batch (sl_pb_decode).
+ * the record scratch (sl_pb_parse), or into a batch (sl_pb_decode: the
+ * direct shredder of pb_shred.c when it takes the record, else parse here
+ * and sl_rec_emit). This parser is the reference for every wire rule; the
+ * direct path only handles the records where both must agree.
  *
  * One loop per message. Fast path: the whole tag (1-2 bytes) indexes a
  * per-message table built by sl_rec_new (field numbers < 512 with their
@@ -117,79 +120,6 @@ static sl_err_t fail_rc(wctx *w, sl_err_t rc, const uint8_t *at)
 
 /* ---- primitives ---- */
 
-/* Varint, unrolled: one bounds check when 10 bytes are available (the
- * common case inside a record), else the careful loop of buf.h. The 10th
- * byte keeps only its low bit, as protobuf's decoder does. */
-#define SL_VB(i)                                                                                   \
-    b = p[i];                                                                                      \
-    r |= (b & 0x7f) << (7 * (i));                                                                  \
-    if (b < 0x80) {                                                                                \
-        *pp = p + (i) + 1;                                                                         \
-        *v = r;                                                                                    \
-        return 0;                                                                                  \
-    }
-
-SL_PB_INLINE int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
-{
-    const uint8_t *p = *pp;
-    if (SL_LIKELY(p < end && *p < 0x80)) {
-        *v = *p;
-        *pp = p + 1;
-        return 0;
-    }
-    if (SL_UNLIKELY(end - p < 10)) return sl_varint_get(pp, end, v);
-    uint64_t b, r = 0;
-    SL_VB(0)
-    SL_VB(1) SL_VB(2) SL_VB(3) SL_VB(4) SL_VB(5) SL_VB(6) SL_VB(7) SL_VB(8) SL_VB(9) return -1;
-}
-#undef SL_VB
-
-/* Convert a varint to the field's sl_val (see pb_plan.h). */
-static inline sl_val from_varint(uint8_t type, uint64_t x)
-{
-    sl_val v;
-    switch (type) {
-    case SL_PB_INT32:
-    case SL_PB_ENUM:
-        v.i = (int32_t)(uint32_t)x;
-        break;
-    case SL_PB_UINT32:
-        v.u = (uint32_t)x;
-        break;
-    case SL_PB_SINT32: {
-        uint32_t z = (uint32_t)x;
-        v.i = (int32_t)((z >> 1) ^ (0u - (z & 1)));
-        break;
-    }
-    case SL_PB_SINT64:
-        v.i = sl_zigzag_dec64(x);
-        break;
-    case SL_PB_BOOL:
-        v.u = x != 0;
-        break;
-    default:
-        v.u = x;
-        break; /* INT64, UINT64 */
-    }
-    return v;
-}
-
-static inline sl_val from_fixed32(uint8_t type, const uint8_t *p)
-{
-    uint32_t x;
-    sl_val v;
-    memset(&v, 0, sizeof v);
-    memcpy(&x, p, 4);
-    if (type == SL_PB_FLOAT) {
-        memcpy(&v.f, &x, 4);
-    } else if (type == SL_PB_SFIXED32) {
-        v.i = (int32_t)x;
-    } else {
-        v.u = x;
-    }
-    return v;
-}
-
 static inline sl_val from_fixed64(const uint8_t *p)
 {
     sl_val v;
@@ -281,9 +211,9 @@ static sl_err_t parse_packed(wctx *w, int32_t mi, int32_t frame, int32_t fi, con
         while (p < end) {
             uint64_t x;
             const uint8_t *at = p;
-            if (get_varint(&p, end, &x))
+            if (sl_pb_varint(&p, end, &x))
                 return fail_at(w, at, mi, fi, "truncated varint in a packed run");
-            sl_val v = from_varint(f->type, x);
+            sl_val v = sl_pb_from_varint(w->r->mops[mi].fop[fi].conv, x);
             rc = f->closed_enum ? store(w, frame, fi, f, v) : sl_rec_push(w->r, frame, fi, v);
             if (SL_UNLIKELY(rc)) return fail_rc(w, rc, at);
         }
@@ -294,7 +224,7 @@ static sl_err_t parse_packed(wctx *w, int32_t mi, int32_t frame, int32_t fi, con
         return fail_at(w, p, mi, fi,
                        "packed fixed-width run length is not a multiple of the element size");
     for (; p < end; p += sz) {
-        sl_val v = sz == 8 ? from_fixed64(p) : from_fixed32(f->type, p);
+        sl_val v = sz == 8 ? from_fixed64(p) : sl_pb_from_fixed32(f->type, p);
         if (SL_UNLIKELY(rc = sl_rec_push(w->r, frame, fi, v))) return fail_rc(w, rc, p);
     }
     return SL_OK;
@@ -339,34 +269,6 @@ static sl_err_t store_op(wctx *w, int32_t frame, int32_t fi, const sl_plan_field
     return store(w, frame, fi, f, v);
 }
 
-static inline sl_val from_varint_op(uint8_t conv, uint64_t x)
-{
-    sl_val v;
-    switch (conv) {
-    case SL_CV_I32:
-        v.i = (int32_t)(uint32_t)x;
-        break;
-    case SL_CV_U32:
-        v.u = (uint32_t)x;
-        break;
-    case SL_CV_S32: {
-        uint32_t z = (uint32_t)x;
-        v.i = (int32_t)((z >> 1) ^ (0u - (z & 1)));
-        break;
-    }
-    case SL_CV_S64:
-        v.i = sl_zigzag_dec64(x);
-        break;
-    case SL_CV_BOOL:
-        v.u = x != 0;
-        break;
-    default:
-        v.u = x;
-        break;
-    }
-    return v;
-}
-
 static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, const uint8_t *end,
                           uint32_t group, const uint8_t **endp)
 {
@@ -380,15 +282,8 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
         const uint8_t *at = p;
         uint64_t tag, x;
         uint32_t k;
-        if (SL_LIKELY(p[0] < 0x80)) {
-            tag = p[0];
-            p++;
-        } else if (SL_LIKELY(end - p > 1 && p[1] < 0x80)) {
-            tag = (uint64_t)(p[0] & 0x7f) | ((uint64_t)p[1] << 7);
-            p += 2;
-        } else if (SL_UNLIKELY(sl_varint_get(&p, end, &tag))) {
+        if (SL_UNLIKELY(!(p = sl_pb_tag(p, end, &tag))))
             return fail_at(w, at, -1, -1, "truncated or overlong tag varint");
-        }
         /* Fast path: a known field with its expected wire type. */
         if (SL_LIKELY(tag < ntag && (k = ttab[tag]) != 0)) {
             int32_t fi = (int32_t)k - 1;
@@ -398,13 +293,13 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
             /* The common plain fields: one switch on the fused kind. */
             switch (op->fast) {
             case SL_FK_VARINT64:
-                if (SL_UNLIKELY(get_varint(&p, end, &x)))
+                if (SL_UNLIKELY(sl_pb_varint(&p, end, &x)))
                     return fail_at(w, at, mi, fi, "truncated or overlong varint");
                 slots[fi].v.u = x;
                 slots[fi].h = 1;
                 continue;
             case SL_FK_VARINT32:
-                if (SL_UNLIKELY(get_varint(&p, end, &x)))
+                if (SL_UNLIKELY(sl_pb_varint(&p, end, &x)))
                     return fail_at(w, at, mi, fi, "truncated or overlong varint");
                 slots[fi].v.i = (int32_t)(uint32_t)x;
                 slots[fi].h = 1;
@@ -417,7 +312,7 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
                 continue;
             case SL_FK_STRING:
             case SL_FK_BYTES:
-                if (SL_UNLIKELY(get_varint(&p, end, &x) || x > (uint64_t)(end - p)))
+                if (SL_UNLIKELY(sl_pb_varint(&p, end, &x) || x > (uint64_t)(end - p)))
                     return fail_at(w, at, mi, fi, "length runs past the end of its message");
                 if (op->fast == SL_FK_STRING && SL_UNLIKELY(!sl_utf8_valid(p, (size_t)x)))
                     return fail_at(w, at, mi, fi, "invalid UTF-8 in a string field");
@@ -427,7 +322,7 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
                 p += x;
                 continue;
             case SL_FK_SUB:
-                if (SL_UNLIKELY(get_varint(&p, end, &x) || x > (uint64_t)(end - p)))
+                if (SL_UNLIKELY(sl_pb_varint(&p, end, &x) || x > (uint64_t)(end - p)))
                     return fail_at(w, at, mi, fi, "length runs past the end of its message");
                 if ((rc = parse_sub(w, mi, frame, fi, &m->fields[fi], p, p + x, 0, NULL)))
                     return rc;
@@ -439,9 +334,9 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
             }
             switch (tag & 7) {
             case 0:
-                if (SL_UNLIKELY(get_varint(&p, end, &x)))
+                if (SL_UNLIKELY(sl_pb_varint(&p, end, &x)))
                     return fail_at(w, at, mi, fi, "truncated or overlong varint");
-                v = from_varint_op(op->conv, x);
+                v = sl_pb_from_varint(op->conv, x);
                 break;
             case 1:
                 if (SL_UNLIKELY(end - p < 8)) return fail_at(w, at, mi, fi, "truncated fixed64");
@@ -450,11 +345,11 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
                 break;
             case 5:
                 if (SL_UNLIKELY(end - p < 4)) return fail_at(w, at, mi, fi, "truncated fixed32");
-                v = from_fixed32(m->fields[fi].type, p);
+                v = sl_pb_from_fixed32(m->fields[fi].type, p);
                 p += 4;
                 break;
             case 2:
-                if (SL_UNLIKELY(get_varint(&p, end, &x) || x > (uint64_t)(end - p)))
+                if (SL_UNLIKELY(sl_pb_varint(&p, end, &x) || x > (uint64_t)(end - p)))
                     return fail_at(w, at, mi, fi, "length runs past the end of its message");
                 if (op->sub) {
                     if ((rc = parse_sub(w, mi, frame, fi, &m->fields[fi], p, p + x, 0, NULL)))
@@ -518,9 +413,9 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
         }
         switch (wt) {
         case 0:
-            if (SL_UNLIKELY(get_varint(&p, end, &x)))
+            if (SL_UNLIKELY(sl_pb_varint(&p, end, &x)))
                 return fail_at(w, at, mi, fi, "truncated or overlong varint");
-            if (SL_UNLIKELY(rc = store(w, frame, fi, f, from_varint(f->type, x))))
+            if (SL_UNLIKELY(rc = store(w, frame, fi, f, sl_pb_from_varint(mo->fop[fi].conv, x))))
                 return fail_rc(w, rc, at);
             break;
         case 1:
@@ -531,12 +426,12 @@ static sl_err_t parse_msg(wctx *w, int32_t mi, int32_t frame, const uint8_t *p, 
             break;
         case 5:
             if (SL_UNLIKELY(end - p < 4)) return fail_at(w, at, mi, fi, "truncated fixed32");
-            if (SL_UNLIKELY(rc = store(w, frame, fi, f, from_fixed32(f->type, p))))
+            if (SL_UNLIKELY(rc = store(w, frame, fi, f, sl_pb_from_fixed32(f->type, p))))
                 return fail_rc(w, rc, at);
             p += 4;
             break;
         case 2: {
-            if (SL_UNLIKELY(get_varint(&p, end, &x) || x > (uint64_t)(end - p)))
+            if (SL_UNLIKELY(sl_pb_varint(&p, end, &x) || x > (uint64_t)(end - p)))
                 return fail_at(w, at, mi, fi, "length runs past the end of its message");
             if (f->child >= 0) {
                 if ((rc = parse_sub(w, mi, frame, fi, f, p, p + x, 0, NULL))) return rc;
@@ -578,6 +473,7 @@ sl_err_t sl_pb_parse(sl_rec *r, const uint8_t *data, size_t len, sl_error *err)
 
 sl_err_t sl_pb_decode(sl_rec *r, sl_batch *b, const uint8_t *data, size_t len, sl_error *err)
 {
+    if (SL_LIKELY(sl_pb_shred(r, b, data, len) == SL_OK)) return SL_OK;
     sl_rec_begin(r);
     sl_err_t rc = sl_pb_parse(r, data, len, err);
     if (rc) return rc;
