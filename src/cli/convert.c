@@ -81,6 +81,8 @@ static void usage(FILE *f)
             "  --row-group-size SIZE  row group bound, uncompressed (default 128MiB)\n"
             "  --page-size SIZE       data page bound (default 1MiB)\n"
             "  --no-dictionary        PLAIN encoding only\n"
+            "  --no-delta             PLAIN, not DELTA_*, for pages without a dictionary (readers\n"
+            "                         without the DELTA encodings)\n"
             "  --separator C          delimited: field separator (default tab; \\t, ',' ...)\n"
             "  --null TOKEN           delimited: null token (default \\N)\n"
             "  --ignore-unknown       jsonl: ignore fields not in the schema\n"
@@ -109,6 +111,7 @@ static int parse_args(convert_opts *o, int argc, char **argv)
         O_RG,
         O_PAGE,
         O_NODICT,
+        O_NODELTA,
         O_SEP,
         O_NULL,
         O_IGN,
@@ -127,6 +130,7 @@ static int parse_args(convert_opts *o, int argc, char **argv)
         {"row-group-size", required_argument, 0, O_RG},
         {"page-size", required_argument, 0, O_PAGE},
         {"no-dictionary", no_argument, 0, O_NODICT},
+        {"no-delta", no_argument, 0, O_NODELTA},
         {"separator", required_argument, 0, O_SEP},
         {"null", required_argument, 0, O_NULL},
         {"ignore-unknown", no_argument, 0, O_IGN},
@@ -191,6 +195,9 @@ static int parse_args(convert_opts *o, int argc, char **argv)
             break;
         case O_NODICT:
             o->pq.no_dictionary = 1;
+            break;
+        case O_NODELTA:
+            o->pq.no_delta = 1;
             break;
         case O_SEP:
             if (!strcmp(optarg, "\\t") || !strcmp(optarg, "tab"))

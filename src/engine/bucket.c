@@ -109,6 +109,7 @@ static sl_err_t bucket_open_file(sl_rt *rt, sl_bucket *b, sl_error *err)
     if (rc || !sl_bucket_parquet(rt, b)) return rc;
     sl_pq_options o = {0};
     o.codec = b->stream >= 0 ? rt->pl->streams[b->stream].codec : SL_PQ_CODEC_ZSTD;
+    o.no_delta = b->stream >= 0 && rt->pl->streams[b->stream].no_delta;
     o.row_group_bytes = (size_t)rt->cfg->limits.row_group_size;
     const sl_schema *sch =
         b->stream >= 0 ? &rt->pl->streams[b->stream].out_schema : &rt->pl->dl_schema;

@@ -176,6 +176,7 @@ static sl_err_t rewrite_group(sl_rt *rt, const sl_stream *st, const char *dir, c
                 }
                 sl_pq_options o = {0};
                 o.codec = st->codec;
+                o.no_delta = st->no_delta;
                 o.row_group_bytes = (size_t)rt->cfg->limits.row_group_size;
                 if ((rc = rt->st->vt->create(rt->st, path, &os, err)) ||
                     (rc = sl_pq_writer_open(&pw, schema, os, &o, err)))

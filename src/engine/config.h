@@ -93,6 +93,7 @@ typedef struct sl_cfg_output {
     sl_out_format format;
     char *path;        /* files: path template, resolved against the config dir */
     char *compression; /* files/parquet: codec name (default "zstd") */
+    int delta;         /* files/parquet: DELTA_* pages without a dictionary (default true) */
     char *topic;       /* kafka */
 } sl_cfg_output;
 

@@ -245,6 +245,11 @@ const sl_cfg_key sl_cfg_keys[] = {
     {.path = "streams[].outputs[].compression", .type = SL_CK_ENUMSTR, .dflt = "zstd",
      .allowed = "zstd|snappy|gzip|lz4|none", .off = O(compression),
      .doc = "kind files, format parquet: page compression codec."},
+    {.path = "streams[].outputs[].delta", .type = SL_CK_BOOL, .dflt = "true", .off = O(delta),
+     .doc = "kind files, format parquet: pages that hold no dictionary are DELTA_BINARY_PACKED "
+            "(int64) and DELTA_LENGTH_BYTE_ARRAY (strings), smaller and cheaper to compress than "
+            "PLAIN. `false` writes PLAIN there, for readers that lack the DELTA encodings (older "
+            "Impala, for one); DuckDB, Spark, Trino, Hive and parquet-mr read them."},
     {.path = "streams[].outputs[].topic", .type = SL_CK_STR, .off = O(topic),
      .doc = "kind kafka (required): the topic to write."},
     {.path = "streams[].commit", .type = SL_CK_MAP,

@@ -703,6 +703,7 @@ static sl_err_t stream_compile(sl_pipeline *p, int32_t i, sl_error *err)
         }
         if ((rc = sl_pq_codec_parse(out->compression ? out->compression : "zstd", &st->codec, err)))
             goto fail;
+        st->no_delta = !out->delta;
     }
     if (cs->commit.late == SL_LATE_SIDE_OUTPUT && cs->commit.late_path &&
         (rc = tpl_compile(&st->late_tpl, cs->commit.late_path, plan, err))) {

@@ -64,6 +64,7 @@ typedef struct sl_stream {
     sl_template tpl;       /* files output path */
     sl_template late_tpl;  /* commit.late: side-output: where late records go (n = 0: none) */
     int codec;             /* files/parquet codec */
+    int no_delta;          /* files/parquet: PLAIN, not DELTA_*, where no dictionary is */
     int jsonl;             /* files output format jsonl */
     int framing_batch;
     int batch_codec;

@@ -191,7 +191,11 @@ typedef struct scenario {
     }
 #define OPT(codec, rg, pg, dict, nodict)                                                           \
     {                                                                                              \
-        codec, 0, rg, pg, dict, nodict, NULL, 0, 1                                                 \
+        codec, 0, rg, pg, dict, nodict, NULL, 0, 1, 0                                              \
+    }
+#define OPT_NO_DELTA(codec, rg, pg, dict)                                                          \
+    {                                                                                              \
+        codec, 0, rg, pg, dict, 0, NULL, 0, 1, 1                                                   \
     }
 
 static const scenario scenarios[] = {
@@ -223,6 +227,12 @@ static const scenario scenarios[] = {
      "[{\"path\":\"r_str\",\"data_encodings\":[\"RLE_DICTIONARY\",\"DELTA_LENGTH_BYTE_ARRAY\"]},"
      "{\"path\":\"o_f64\",\"data_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"]},"
      "{\"path\":\"r_i64\",\"data_encodings\":[\"RLE_DICTIONARY\",\"DELTA_BINARY_PACKED\"]}]"},
+    {"dict_fallback_no_delta", build_flat, GEN(10, 4, 60, 0, 0), OPT_NO_DELTA(7, 0, 0, 200), 3000,
+     40, 1, NULL,
+     "[{\"path\":\"r_str\",\"data_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"],"
+     "\"no_encodings\":[\"DELTA_LENGTH_BYTE_ARRAY\"]},"
+     "{\"path\":\"r_i64\",\"data_encodings\":[\"RLE_DICTIONARY\",\"PLAIN\"],"
+     "\"no_encodings\":[\"DELTA_BINARY_PACKED\"]}]"},
     {"dict_fallback_nested", build_nested, GEN(10, 4, 80, 0, 0), OPT(0, 0, 2000, 150, 0), 2000, 50,
      1, NULL, NULL},
     {"no_dictionary_gzip", build_nested, GEN(25, 4, 10, 3, 5), OPT(2, 0, 0, 0, 1), 1500, 400, 1,

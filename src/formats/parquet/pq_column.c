@@ -125,8 +125,8 @@ sl_err_t sl_pq_colw_init(sl_pq_writer *w, sl_pq_colw *c, int32_t leaf, sl_error 
                         "INT96 and FIXED_LEN_BYTE_ARRAY columns can be read but not written");
     }
     c->can_dict = !w->opt.no_dictionary && n->ptype != SL_PT_BOOLEAN;
-    c->can_delta =
-        !w->opt.no_dictionary && (n->ptype == SL_PT_INT64 || n->ptype == SL_PT_BYTE_ARRAY);
+    c->can_delta = !w->opt.no_dictionary && !w->opt.no_delta &&
+                   (n->ptype == SL_PT_INT64 || n->ptype == SL_PT_BYTE_ARRAY);
     c->dict_on = c->can_dict;
     sl_pq_dict_init(&c->dict, c->width);
     c->page_no = 1;
