@@ -197,10 +197,22 @@ static int next_request(const sl_rt *rt, char *id, size_t cap)
 
 void sl_replay_tick(sl_rt *rt, int64_t now_ms)
 {
-    if (rt->cfg->dead_letter.kind != SL_OUT_FILES || !rt->nw || rt->replay ||
+    if (rt->cfg->dead_letter.kind != SL_OUT_FILES || !rt->nw ||
         now_ms - rt->replay_poll_ms < SL_REPLAY_POLL_MS)
         return;
     rt->replay_poll_ms = now_ms;
+    if (rt->replay) { /* under way; an operator may withdraw it by removing its request */
+        char req[4200], done[4200];
+        sl_replay_paths(rt->cfg->state_dir, rt->replay->id, req, done, sizeof req);
+        if (access(req, F_OK) == 0 || access(done, F_OK) == 0) return;
+        SL_LOG(SL_LOG_WARN,
+               "dead-letter replay withdrawn (its request file was removed): it stops; what it "
+               "replayed stays, its files stay where they are",
+               SL_F_STR("id", rt->replay->id));
+        atomic_store(&rt->replay->finished, 1); /* its worker frees it */
+        rt->replay = NULL;
+        return;
+    }
     char id[256];
     if (!next_request(rt, id, sizeof id)) return;
     pthread_mutex_lock(&rt->mu);
@@ -239,19 +251,21 @@ int sl_replay_pending(const sl_rt *rt)
            (rt->cfg->dead_letter.kind == SL_OUT_FILES && next_request(rt, id, sizeof id));
 }
 
-/* Into manifest m: the job's state at the barrier, and every done replay
- * of the last manifest that is not finished yet (a failed finish is redone). */
+/* Into manifest m: the job's state at the barrier, and every replay of the
+ * last manifest not under way and not finished, as it was: one read to its
+ * end whose finish failed (redone), or one not picked up again yet after a
+ * restart (its position must not be lost, or it would start over). */
 sl_err_t sl_replay_manifest(sl_rt *rt, sl_manifest *m, sl_error *err)
 {
     for (int32_t i = 0; i < rt->mf.n_replays; i++) {
         const sl_mf_replay *o = &rt->mf.replays[i];
-        if (!o->done || (rt->replay && !strcmp(o->id, rt->replay->id))) continue;
+        if (rt->replay && !strcmp(o->id, rt->replay->id)) continue;
         char req[4200], done[4200];
         sl_replay_paths(rt->cfg->state_dir, o->id, req, done, sizeof req);
-        if (access(done, F_OK) == 0 && access(req, F_OK) != 0) continue; /* finished */
+        if (access(req, F_OK) != 0) continue; /* finished (or the request withdrawn) */
         sl_mf_replay *r = sl_manifest_replay(m, o->id);
         if (!r) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-        *r = (sl_mf_replay){r->id, o->file, o->row, 1, {0}};
+        *r = (sl_mf_replay){r->id, o->file, o->row, o->done, {0}};
         memcpy(r->n, o->n, sizeof r->n);
     }
     sl_replay_job *j = rt->replay;
