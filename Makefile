@@ -5,7 +5,8 @@
 #                 end-to-end (Release), the same under ASan+UBSan, and a short
 #                 fuzz pass of every decoder
 #   make bench    sluice against DuckDB on the reference workload
-#   make bench-pipeline  sluice run against kcat and convert; 200-stream checkpoints
+#   make bench-pipeline  sluice run against kcat and convert; 200-stream checkpoints and a
+#                        hot reload; the CPU cost of audit counts and metrics
 #   make format   clang-format every C file
 JOBS ?= $(shell nproc)
 CMAKE ?= cmake
@@ -50,6 +51,7 @@ bench-pipeline: all
 	@scripts/deps.sh bench
 	@bench/pipeline.sh
 	@bench/streams.sh
+	@bench/overhead.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
