@@ -2,6 +2,8 @@
 # every part. End-to-end scenarios tests/e2e/NNNN-*.sh get the built binary
 # in $SLUICE and the source tree in $SL_SRC. Fuzz targets fuzz/fuzz_*.c are
 # built only with SL_FUZZ and run for a short, fixed time.
+# $SL_TMP: every test's scratch directory, there whichever test runs first
+file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/tmp)
 file(GLOB unit_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(t ${unit_tests})
   get_filename_component(name ${t} NAME_WE)

@@ -52,9 +52,17 @@ void sl_fault_point(const char *name)
     }
 }
 
-int sl_fault_error(const char *name)
+int sl_fault_error(const char *name, const char *path)
 {
     (void)name;
     pthread_once(&once, init);
-    return enospc_path && *enospc_path && access(enospc_path, F_OK) == 0;
+    if (!enospc_path || !*enospc_path) return 0;
+    FILE *f = fopen(enospc_path, "r");
+    if (!f) return 0;
+    char only[1024];
+    size_t n = fread(only, 1, sizeof only - 1, f);
+    fclose(f);
+    only[n] = '\0';
+    only[strcspn(only, "\n")] = '\0';
+    return !only[0] || (path && strstr(path, only));
 }

@@ -12,14 +12,16 @@
  *   SL_FAULT_LOG=FILE        every point reached is appended to FILE (so a
  *                            test can list the points a run passes)
  *
- * sl_fault_error(NAME) is the non-fatal variant used by storage: it returns
- * 1 while the file named by SL_FAULT_ENOSPC exists, so a test can make the
- * lake "full" and then free it again while the pipeline runs.
+ * sl_fault_error(NAME, PATH) is the non-fatal variant used by storage: it
+ * returns 1 while the file named by SL_FAULT_ENOSPC exists, so a test can
+ * make the lake "full" and then free it again while the pipeline runs. When
+ * the file holds a line of text, only paths containing it fail (one
+ * output's directory full, the others fine).
  */
 #ifndef SL_CORE_FAULT_H
 #define SL_CORE_FAULT_H
 
 void sl_fault_point(const char *name);
-int sl_fault_error(const char *name);
+int sl_fault_error(const char *name, const char *path);
 
 #endif

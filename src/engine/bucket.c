@@ -76,6 +76,7 @@ static void roll(sl_worker *w, sl_bucket *b, uint64_t ckpt, int locked)
     }
     b->ckpt = ckpt;
     if (!locked) pthread_mutex_lock(&w->rt->mu);
+    sl_retry_rolled(w, b);
     sl_closer_submit(w->rt, b);
     if (!locked) pthread_mutex_unlock(&w->rt->mu);
 }
@@ -225,6 +226,7 @@ sl_err_t sl_bucket_check(sl_worker *w, sl_bucket *b, sl_error *err)
     b->since_check = 0;
     if (sl_batch_bytes(&b->batch) < SL_BATCH_FLUSH_BYTES) return SL_OK;
     sl_err_t rc = sl_bucket_drain(w->rt, b, err);
+    if (rc) w->fail_unit = b->stream >= 0 ? b->stream : w->rt->pl->n_streams;
     if (rc || !b->pw) return rc;
     sl_pq_writer_stats ps;
     sl_pq_writer_get_stats(b->pw, &ps);
@@ -245,7 +247,8 @@ sl_err_t sl_bucket_check(sl_worker *w, sl_bucket *b, sl_error *err)
                 biggest = x;
             }
         }
-    if ((int64_t)total > cfg->limits.memory && biggest)
-        return sl_pq_writer_flush_row_group(biggest->pw, err);
-    return SL_OK;
+    if ((int64_t)total > cfg->limits.memory && biggest &&
+        (rc = sl_pq_writer_flush_row_group(biggest->pw, err)))
+        w->fail_unit = biggest->stream >= 0 ? biggest->stream : w->rt->pl->n_streams;
+    return rc;
 }

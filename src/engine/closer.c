@@ -47,11 +47,13 @@ static void *pool_main(void *arg)
         sl_bucket *b = rt->qhead;
         rt->qhead = b->qnext;
         if (!rt->qhead) rt->qtail = NULL;
+        int dropped = b->dropped; /* its worker rewound it: nothing to finish (retry.c) */
         pthread_mutex_unlock(&rt->mu);
         sl_error_clear(&b->err);
-        b->rc = finish(rt, b, &b->err);
+        b->rc = dropped ? SL_OK : finish(rt, b, &b->err);
         if (b->rc) sl_error_prefix(&b->err, "closing %s", b->hidden ? b->hidden : b->dir);
         pthread_mutex_lock(&rt->mu);
+        if (b->rc) sl_retry_pool_failed(rt, b); /* its worker may drop it instead */
         b->qnext = rt->done;
         rt->done = b;
         rt->pending--;

@@ -238,7 +238,7 @@ static sl_err_t merge_counts(sl_rt *rt, sl_manifest *m)
         sl_audit_tab *t = &rt->w[k].au[rt->w[k].au_cur ^ 1];
         for (uint32_t i = 0; !rc && t && t->used && i <= t->mask; i++) {
             const sl_audit_slot *sl = &t->slots[i];
-            if (sl->stream == SL_AUDIT_EMPTY) continue;
+            if (sl->stream == SL_AUDIT_EMPTY || !sl->n.read) continue; /* zeroed: retry.c */
             rc = add_counts(m, sl->stream >= 0 ? rt->cfg->streams[sl->stream].name : "", sl->hour,
                             &sl->n);
         }

@@ -219,6 +219,21 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 
 static enum MHD_Result healthz(struct MHD_Connection *conn, const sl_snap *s)
 {
+    if (s->state == SL_SNAP_DEGRADED) {
+        int n = 0;
+        for (int32_t i = 0; i < s->n_inputs; i++)
+            n += s->inputs[i].paused;
+        sl_buf b = SL_BUF_INIT;
+        if (sl_buf_printf(&b,
+                          "degraded: an output fails; the input partitions feeding it are "
+                          "paused and retried, %d paused now (details: /status)\n",
+                          n)) {
+            sl_buf_free(&b);
+            return MHD_NO;
+        }
+        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", &b, NULL,
+                     NULL, NULL);
+    }
     if (s->state != SL_SNAP_RETRYING)
         return reply(conn, MHD_HTTP_OK, "text/plain; charset=utf-8", NULL,
                      s->state == SL_SNAP_RUNNING ? "ok\n" : "ok: starting\n", NULL, NULL);

@@ -209,15 +209,28 @@ static sl_err_t inputs(sl_buf *b, const sl_snap *s)
             rc = sample(b, s, m->name, lv, 2, v);
         }
     }
-    if (!rc)
-        rc = family(b, "sluice_input_idle", "gauge",
-                    "1 when the input partition brought no record for the idle timeout (left out "
-                    "of the watermark), else 0.");
-    for (int32_t i = 0; !rc && i < s->n_inputs; i++) {
-        const sl_snap_input *in = &s->inputs[i];
-        snprintf(part, sizeof part, "%d", (int)in->partition);
-        const char *lv[] = {"topic", in->topic, "partition", part};
-        rc = sample(b, s, "sluice_input_idle", lv, 2, in->idle ? "1" : "0");
+    static const struct {
+        const char *name, *help;
+        size_t off; /* an int flag of sl_snap_input */
+    } flags[] = {
+        {"sluice_input_idle",
+         "1 when the input partition brought no record for the idle timeout (left out of the "
+         "watermark), else 0.",
+         offsetof(sl_snap_input, idle)},
+        {"sluice_input_paused",
+         "1 while the input partition is paused after an output it feeds failed (it is read "
+         "again from its checkpointed position once the retry comes), else 0.",
+         offsetof(sl_snap_input, paused)},
+    };
+    for (size_t f = 0; !rc && f < sizeof flags / sizeof flags[0]; f++) {
+        rc = family(b, flags[f].name, "gauge", flags[f].help);
+        for (int32_t i = 0; !rc && i < s->n_inputs; i++) {
+            const sl_snap_input *in = &s->inputs[i];
+            int on = *(const int *)((const char *)in + flags[f].off);
+            snprintf(part, sizeof part, "%d", (int)in->partition);
+            const char *lv[] = {"topic", in->topic, "partition", part};
+            rc = sample(b, s, flags[f].name, lv, 2, on ? "1" : "0");
+        }
     }
     if (!rc)
         rc = one_i(b, s, "sluice_consumer_lag_records", "gauge",
@@ -283,6 +296,11 @@ sl_err_t sl_metrics_render(const sl_snap *s, sl_buf *out)
     if (!rc)
         rc = one_i(out, s, "sluice_retries_total", "counter",
                    "Attempts that failed and were retried from the last checkpoint.", s->retries);
+    if (!rc)
+        rc = one_i(out, s, "sluice_output_retries_total", "counter",
+                   "Output failures that paused only the input partitions feeding the output "
+                   "(the rest of the pipeline went on).",
+                   s->output_retries);
     if (!rc)
         rc =
             one_i(out, s, "sluice_workers", "gauge", "Worker threads of the pipeline.", s->workers);

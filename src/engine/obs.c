@@ -170,6 +170,7 @@ static int inputs(sl_rt *rt, sl_snap *s, int64_t now)
             in->worker = w;
             in->offset = RELAXED(p->next);
             in->idle = now - RELAXED(p->last_ms) >= rt->idle_ms;
+            in->paused = atomic_load(&p->paused);
             int64_t lo = -1, hi = -1;
             if (!rt->rk ||
                 rd_kafka_get_watermark_offsets(rt->rk, p->topic, p->partition, &lo, &hi) ||
@@ -191,7 +192,7 @@ static int inputs(sl_rt *rt, sl_snap *s, int64_t now)
             bad = 1;
             break;
         }
-        s->inputs[s->n_inputs++] = (sl_snap_input){t, mp->partition, -1, mp->offset, -1, -1, 0};
+        s->inputs[s->n_inputs++] = (sl_snap_input){t, mp->partition, -1, mp->offset, -1, -1, 0, 0};
     }
     pthread_mutex_unlock(&rt->mu);
     return bad ? -1 : 0;
@@ -283,6 +284,14 @@ static void build(sl_rt *rt)
         return;
     }
     s->state = o->state;
+    pthread_mutex_lock(&rt->mu);
+    for (int32_t w = 0; rt->w && w < rt->nw && s->state == SL_SNAP_RUNNING; w++)
+        if (rt->w[w].failing) { /* retry.c: an output fails, its partitions are paused */
+            s->state = SL_SNAP_DEGRADED;
+            free(s->error);
+            s->error = strdup(rt->w[w].fail_msg ? rt->w[w].fail_msg : "?");
+        }
+    pthread_mutex_unlock(&rt->mu);
     s->pid = (int)getpid();
     s->workers = rt->cfg->workers;
     s->time_ms = now;
@@ -290,6 +299,7 @@ static void build(sl_rt *rt)
     s->next_retry_ms = o->next_retry_ms;
     s->files_published = o->files_published;
     s->retries = o->retries;
+    s->output_retries = atomic_load(&rt->local_retries);
     pthread_mutex_lock(&rt->mu);
     for (int32_t w = 0; rt->w && w < rt->nw; w++)
         s->open_files += RELAXED(rt->w[w].n_open);

@@ -31,8 +31,6 @@
 #include "formats/pb/pb_encode.h"
 #include "formats/text/delim.h"
 
-/* ---- dead letters ---- */
-
 /* ---- audit counts ---- */
 
 enum { AU_WRITTEN, AU_FILTERED, AU_DEAD, AU_LATE };
@@ -63,6 +61,13 @@ static int64_t rec_hour(const sl_stream *st, const sl_rec *r, int64_t kts)
 
 /* ---- dead letters ---- */
 
+static sl_err_t drain_dead(sl_worker *w, sl_bucket *b, sl_error *err)
+{
+    sl_err_t rc = sl_bucket_drain(w->rt, b, err);
+    if (rc) w->fail_unit = w->rt->pl->n_streams; /* the dead letters' unit (retry.c) */
+    return rc;
+}
+
 /* One dead letter of stream (-1: none), counted in hour; whole_value: the
  * bytes are a Kafka value that could not be unpacked, not one record. */
 static sl_err_t dead_letter(sl_worker *w, const sl_msgctx *m, int32_t stream, int64_t hour,
@@ -70,6 +75,8 @@ static sl_err_t dead_letter(sl_worker *w, const sl_msgctx *m, int32_t stream, in
                             sl_error *err)
 {
     sl_rt *rt = w->rt;
+    sl_touch(w, rt->pl->n_streams, m->pt); /* retry.c: what depends on this partition */
+    if (stream >= 0) sl_touch(w, stream, m->pt);
     sl_err_t rc = au_count(w, stream, hour, AU_DEAD, err);
     if (rc) return rc;
     sl_ctr_add(&w->ps.sc[stream >= 0 ? stream : rt->pl->n_streams].dead, 1);
@@ -98,13 +105,13 @@ static sl_err_t dead_letter(sl_worker *w, const sl_msgctx *m, int32_t stream, in
     if (b->batch.schema) {
         if (sl_dl_row(&b->batch, &d))
             return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
-        if (sl_batch_bytes(&b->batch) >= SL_BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, b, err);
+        if (sl_batch_bytes(&b->batch) >= SL_BATCH_FLUSH_BYTES) return drain_dead(w, b, err);
         return SL_OK;
     }
     if (sl_dl_json(&b->line, &d))
         return sl_error_set(err, SL_ERR_NOMEM, "out of memory writing a dead letter");
     b->rows++;
-    if (b->line.len >= SL_BATCH_FLUSH_BYTES) return sl_bucket_drain(rt, b, err);
+    if (b->line.len >= SL_BATCH_FLUSH_BYTES) return drain_dead(w, b, err);
     return SL_OK;
 }
 
@@ -193,7 +200,8 @@ sl_err_t sl_record(sl_worker *w, int32_t s, const uint8_t *p, size_t len, const 
     }
     const sl_stream *st = &pl->streams[s];
     sl_sctr *sc = &w->ps.sc[s];
-    const sl_rec *r0 = r; /* as decoded: dropped records count in its hour */
+    sl_touch(w, s, m->pt); /* retry.c: stream s depends on this partition now */
+    const sl_rec *r0 = r;  /* as decoded: dropped records count in its hour */
     int au = rt->cfg->audit.enabled && st->out_files >= 0;
     if (st->filter && !sl_filter_eval(st->filter, r)) {
         sl_ctr_add(&sc->filtered, 1);

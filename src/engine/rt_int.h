@@ -53,7 +53,9 @@ typedef struct sl_bucket {
     uint64_t ckpt; /* checkpoint that will publish it (set when handed over) */
     int64_t hour;  /* event hour of its rows (ms), INT64_MIN for dead letters */
     int32_t worker;
-    sl_err_t rc; /* close result */
+    int dropped;   /* its rows are read again after an output failure: never published (retry.c) */
+    int retry_req; /* its close failed; its worker drops it (retry.c) */
+    sl_err_t rc;   /* close result */
     sl_error err;
     int64_t bytes;
     struct sl_bucket *qnext; /* close queue / done list */
@@ -62,14 +64,19 @@ typedef struct sl_bucket {
 typedef struct sl_part {
     char *topic;
     int32_t partition;
-    int64_t next;            /* next offset to read, -1 unknown (nothing read, no checkpoint) */
-    int64_t snap;            /* next at the last barrier (what the manifest records) */
-    int64_t max_et, last_ms; /* greatest event time read, wall time of the last record */
+    int64_t next;      /* next offset to read, -1 unknown (nothing read, no checkpoint) */
+    int64_t snap;      /* next at the last barrier (what the manifest records) */
+    int64_t snap_prev; /* snap at the barrier before (retry.c) */
+    int64_t snap_prev_max_et;
+    int64_t max_et, last_ms;           /* greatest event time read, wall time of the last record */
     int64_t snap_max_et, snap_last_ms; /* the same at the last barrier */
     atomic_int
         owned; /* 0 after revocation: its messages are ignored (the worker reads it unlocked) */
     int eof;   /* at the end of the partition */
     int64_t eof_since_ms;
+    int32_t idx;       /* in its worker's parts[] (retry.c's bit sets) */
+    int64_t base;      /* first offset read while snap was unknown, -1: none */
+    atomic_int paused; /* rewound after an output failure, waiting to be read again (retry.c) */
 } sl_part;
 
 /* Per-stream counters of one worker (metrics, status, the exit summary).
@@ -165,7 +172,21 @@ typedef struct sl_worker {
     atomic_llong n_unrouted;        /* of sc[n_streams].in: matched no route */
     atomic_llong first_ms, last_ms; /* wall time of the first and last message processed */
     sl_replay_job *rj; /* a dead-letter replay (replay.c); set and cleared under rt->mu */
-    char *errmsg;      /* a fatal error, for the coordinator */
+    /* retry.c: a failed output pauses only the partitions that fed it */
+    uint64_t *touch;     /* [2 periods][unit: streams, then dead letters]: bit set of partitions */
+    uint64_t *touch_now; /* the current period's (checkpoint done_ckpt + 1) */
+    int32_t touch_units, touch_words;
+    int touch_lost;          /* out of memory for the sets: a failure restarts the attempt */
+    sl_bucket **rolled_p[2]; /* by checkpoint parity: buckets rolled for it, not yet committed */
+    int32_t n_rolled_p[2], cap_rolled_p[2];
+    int32_t fail_unit; /* the unit whose file failed, -1: unknown */
+    int32_t n_paused;
+    int64_t retry_at_ms, backoff_ms;
+    int clean, clean_barriers; /* no failure since the last resume; barriers passed so */
+    int failing;               /* an output failed and has not worked for a period since (status) */
+    char *fail_msg;            /* its error (rt->mu) */
+    atomic_int req_pending;    /* the pool asks for a drop (retry_req buckets on rt->done) */
+    char *errmsg;              /* a fatal error, for the coordinator */
     atomic_int failed;
     /* audit counts (engine/audit.h): au[au_cur] counts now; the other is the
      * table handed over at the last barrier, merged and emptied by the
@@ -259,8 +280,9 @@ struct sl_rt {
     /* status */
     struct sl_obs *obs; /* metrics and the HTTP endpoint (obs.h), NULL without http.listen */
     int64_t files_published, rows_published;
-    int failed;     /* an error stopped this attempt */
-    int final_ckpt; /* the checkpoint being taken is the last before exit */
+    atomic_llong local_retries; /* outputs that failed and paused only their partitions (retry.c) */
+    int failed;                 /* an error stopped this attempt */
+    int final_ckpt;             /* the checkpoint being taken is the last before exit */
     sl_error fail_err;
 };
 
@@ -349,6 +371,32 @@ sl_bucket *sl_bucket_get(sl_worker *w, int32_t stream, const char *dir, int64_t 
                          sl_error *err);
 /* Memory and size bounds after a row was added (see bucket.c). */
 sl_err_t sl_bucket_check(sl_worker *w, sl_bucket *b, sl_error *err) SL_MUST_CHECK;
+
+/* retry.c (see its top) */
+/* Size the unit sets for the worker's partitions and pipeline; call after
+ * a barrier (with the sets clear) or when a partition is added. */
+void sl_retry_fit(sl_worker *w);
+static inline void sl_touch(sl_worker *w, int32_t unit, const sl_part *p)
+{
+    if (p && p->idx < w->touch_words * 64 && unit < w->touch_units)
+        w->touch_now[(size_t)unit * (size_t)w->touch_words + (size_t)(p->idx >> 6)] |=
+            (uint64_t)1 << (p->idx & 63);
+}
+/* At a barrier (rt->mu held): the sets start again. */
+void sl_retry_barrier(sl_worker *w);
+/* A bucket rolled between barriers (rt->mu held). */
+void sl_retry_rolled(sl_worker *w, sl_bucket *b);
+/* After record processing failed with err: 1 when only the partitions that
+ * fed the failed output were rewound and paused (the worker goes on), 0
+ * when the attempt must restart. */
+int sl_retry_local(sl_worker *w, const sl_error *err);
+/* The pool's requests (req_pending): 0 when the attempt must restart. */
+int sl_retry_requests(sl_worker *w);
+/* The pool, rt->mu held, for a bucket whose close failed: 1 when its
+ * worker drops it (the checkpoint waits), 0: the checkpoint fails. */
+int sl_retry_pool_failed(sl_rt *rt, sl_bucket *b);
+/* Seek back and resume the paused partitions once their time came. */
+sl_err_t sl_retry_tick(sl_worker *w, int64_t now_mono_ms, sl_error *err) SL_MUST_CHECK;
 
 /* worker.c */
 void *sl_worker_main(void *arg);

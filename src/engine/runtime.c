@@ -128,6 +128,8 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
         int all = 1;
         for (int32_t i = 0; i < rt->nw; i++)
             if (rt->w[i].done_ckpt < c) all = 0;
+        for (int32_t i = 0; i < rt->nw; i++)
+            if (atomic_load(&rt->w[i].req_pending)) all = 0; /* a drop to come (retry.c) */
         if (all && rt->pending_c[c & 1] == 0) break;
         if (workers_failed(rt)) break;
         pthread_cond_wait(&rt->cv, &rt->mu);
@@ -168,6 +170,14 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
     pthread_mutex_unlock(&rt->mu);
     int64_t rows = 0;
     for (sl_bucket *b = mine; b; b = b->qnext) {
+        if (b->dropped) { /* its rows are read again (retry.c) */
+            sl_error e;
+            if (b->hidden && rt->st->vt->remove(rt->st, b->hidden, &e))
+                SL_LOG(SL_LOG_WARN,
+                       "cannot remove a dropped in-progress file (the next start sweeps it)",
+                       SL_F_STR("error", e.msg));
+            continue;
+        }
         if (b->rc && !rc) {
             *err = b->err;
             err->retriable = 1;
@@ -264,7 +274,8 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
             w->parts[i]->eof = 0;
             w->parts[i]->last_ms = w->parts[i]->snap_last_ms =
                 sl_rt_wall_ms(); /* idle counts from now */
-            w->parts[i]->next = w->parts[i]->snap = next;
+            w->parts[i]->next = w->parts[i]->snap = w->parts[i]->snap_prev = next;
+            w->parts[i]->base = -1;
             return SL_OK;
         }
     if (w->n_parts == w->cap_parts) { /* an array of pointers: a worker's sl_part never moves */
@@ -285,6 +296,10 @@ static sl_err_t part_add(sl_worker *w, const char *topic, int32_t partition, int
                    .partition = partition,
                    .next = next,
                    .snap = next,
+                   .snap_prev = next,
+                   .snap_prev_max_et = max_et,
+                   .idx = w->n_parts,
+                   .base = -1,
                    .owned = 1,
                    .max_et = max_et,
                    .snap_max_et = max_et,

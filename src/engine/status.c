@@ -36,7 +36,10 @@ void sl_snap_free(sl_snap *s)
 
 const char *sl_snap_state_name(sl_snap_state st)
 {
-    return st == SL_SNAP_RUNNING ? "running" : st == SL_SNAP_RETRYING ? "retrying" : "starting";
+    return st == SL_SNAP_RUNNING    ? "running"
+           : st == SL_SNAP_RETRYING ? "retrying"
+           : st == SL_SNAP_DEGRADED ? "degraded"
+                                    : "starting";
 }
 
 void sl_status_fmt_time(char *out, size_t cap, int64_t ms)
@@ -118,7 +121,9 @@ static sl_err_t json_input(sl_buf *b, const sl_snap_input *in)
     if (!rc) rc = jint(b, "high_watermark", in->high, -1);
     if (!rc) rc = sl_buf_put_u8(b, ',');
     if (!rc) rc = jint(b, "lag", in->lag, -1);
-    if (!rc) rc = sl_buf_printf(b, ",\"idle\":%s}", in->idle ? "true" : "false");
+    if (!rc)
+        rc = sl_buf_printf(b, ",\"idle\":%s,\"paused\":%s}", in->idle ? "true" : "false",
+                           in->paused ? "true" : "false");
     return rc;
 }
 
@@ -136,15 +141,15 @@ sl_err_t sl_status_json(const sl_snap *s, sl_buf *b)
     if (!rc)
         rc = jint(b, "next_retry_ms", s->state == SL_SNAP_RETRYING ? s->next_retry_ms : -1, -1);
     if (!rc)
-        rc = sl_buf_printf(b,
-                           ",\"workers\":%d,\"time_ms\":%" PRId64 ",\"start_ms\":%" PRId64
-                           ",\"uptime_s\":%" PRId64 ",\"records_in\":%" PRId64
-                           ",\"dead_lettered\":%" PRId64 ",\"unrouted\":%" PRId64
-                           ",\"lag\":%" PRId64 ",\"open_files\":%" PRId64
-                           ",\"files_published\":%" PRId64 ",\"retries\":%" PRId64,
-                           (int)s->workers, s->time_ms, s->start_ms,
-                           (s->time_ms - s->start_ms) / 1000, s->records_in, s->dead, s->unrouted,
-                           s->lag, s->open_files, s->files_published, s->retries);
+        rc = sl_buf_printf(
+            b,
+            ",\"workers\":%d,\"time_ms\":%" PRId64 ",\"start_ms\":%" PRId64 ",\"uptime_s\":%" PRId64
+            ",\"records_in\":%" PRId64 ",\"dead_lettered\":%" PRId64 ",\"unrouted\":%" PRId64
+            ",\"lag\":%" PRId64 ",\"open_files\":%" PRId64 ",\"files_published\":%" PRId64
+            ",\"retries\":%" PRId64 ",\"output_retries\":%" PRId64,
+            (int)s->workers, s->time_ms, s->start_ms, (s->time_ms - s->start_ms) / 1000,
+            s->records_in, s->dead, s->unrouted, s->lag, s->open_files, s->files_published,
+            s->retries, s->output_retries);
     if (!rc)
         rc = sl_buf_printf(
             b,
@@ -198,16 +203,18 @@ static sl_err_t text_streams(sl_buf *b, const sl_snap *s)
 
 static sl_err_t text_inputs(sl_buf *b, const sl_snap *s)
 {
-    sl_err_t rc = sl_buf_printf(b, "\n%-24s %9s %6s %14s %14s %10s %4s\n", "INPUT TOPIC",
-                                "PARTITION", "WORKER", "OFFSET", "HIGH WATERMARK", "LAG", "IDLE");
+    sl_err_t rc =
+        sl_buf_printf(b, "\n%-24s %9s %6s %14s %14s %10s %4s %6s\n", "INPUT TOPIC", "PARTITION",
+                      "WORKER", "OFFSET", "HIGH WATERMARK", "LAG", "IDLE", "PAUSED");
     for (int32_t i = 0; !rc && i < s->n_inputs; i++) {
         const sl_snap_input *in = &s->inputs[i];
         char off[24], hi[24], lag[24];
         fmt_num(off, sizeof off, in->offset, -1);
         fmt_num(hi, sizeof hi, in->high, -1);
         fmt_num(lag, sizeof lag, in->lag, -1);
-        rc = sl_buf_printf(b, "%-24s %9d %6d %14s %14s %10s %4s\n", in->topic, (int)in->partition,
-                           (int)in->worker, off, hi, lag, in->idle ? "yes" : "no");
+        rc = sl_buf_printf(b, "%-24s %9d %6d %14s %14s %10s %4s %6s\n", in->topic,
+                           (int)in->partition, (int)in->worker, off, hi, lag,
+                           in->idle ? "yes" : "no", in->paused ? "yes" : "no");
     }
     return rc;
 }
@@ -226,6 +233,11 @@ sl_err_t sl_status_text(const sl_snap *s, sl_buf *b)
         rc = sl_buf_printf(b, "retrying after a failure (next attempt at %s): %s\n", t,
                            s->error ? s->error : "?");
     }
+    if (!rc && s->state == SL_SNAP_DEGRADED)
+        rc = sl_buf_printf(b,
+                           "an output fails; the input partitions feeding it are paused and "
+                           "retried (PAUSED below): %s\n",
+                           s->error ? s->error : "?");
     sl_status_fmt_time(t, sizeof t, s->ckpt.last ? s->ckpt.last_time_ms : INT64_MIN);
     sl_status_fmt_time(ok, sizeof ok,
                        s->ckpt.last_success_ms ? s->ckpt.last_success_ms : INT64_MIN);

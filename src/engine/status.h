@@ -31,6 +31,7 @@ typedef enum sl_snap_state {
     SL_SNAP_STARTING = 0, /* recovering, before the first loop turn of an attempt */
     SL_SNAP_RUNNING,      /* an attempt runs */
     SL_SNAP_RETRYING,     /* an attempt failed; the next starts at next_retry_ms */
+    SL_SNAP_DEGRADED,     /* it runs, but an output fails: the partitions feeding it are paused */
 } sl_snap_state;
 
 /* Process-lifetime figures of one stream (by name). */
@@ -54,6 +55,7 @@ typedef struct sl_snap_input {
     int64_t high;   /* high watermark (cached by librdkafka), -1: unknown */
     int64_t lag;    /* records behind the high watermark, -1: unknown */
     int idle;       /* no record for the idle timeout: left out of the watermark */
+    int paused;     /* rewound after an output failure, waiting for its retry */
 } sl_snap_input;
 
 /* Upper bounds (s) of the checkpoint-duration histogram, +Inf excluded. */
@@ -63,7 +65,7 @@ extern const double sl_snap_bucket_le[SL_SNAP_BUCKETS];
 typedef struct sl_snap {
     char *pipeline;
     char *config; /* the pipeline file */
-    char *error;  /* the failure being retried, NULL when none */
+    char *error;  /* the failure being retried (or the output failing), NULL when none */
     sl_snap_state state;
     int pid;
     int32_t workers;
@@ -75,6 +77,7 @@ typedef struct sl_snap {
     int64_t lag;        /* sum of the known input lags */
     int64_t open_files; /* buckets open in the workers */
     int64_t files_published, retries;
+    int64_t output_retries; /* outputs that failed and paused only their partitions */
     struct {
         uint64_t last;        /* the newest manifest's checkpoint, 0: none */
         int64_t last_time_ms; /* its time */

@@ -66,6 +66,7 @@ static const char style[] =
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "th{background:#f3f3f3}.st{padding:.2em .6em;border-radius:.3em;color:#fff}"
     ".running{background:#2a7d2a}.starting{background:#777}.retrying{background:#b3261e}"
+    ".degraded{background:#b36b00}"
     "dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#666}"
     "dd{margin:0}.err{color:#b3261e}";
 
@@ -81,6 +82,11 @@ static sl_err_t summary(sl_buf *b, const sl_snap *s)
         rc = sl_buf_printf(b, "<dt>failure</dt><dd class=err>");
         if (!rc) rc = esc(b, s->error ? s->error : "?");
         if (!rc) rc = sl_buf_printf(b, " (next attempt at %s)</dd>", t);
+    }
+    if (!rc && s->state == SL_SNAP_DEGRADED) {
+        rc = sl_buf_printf(b, "<dt>output failing</dt><dd class=err>");
+        if (!rc) rc = esc(b, s->error ? s->error : "?");
+        if (!rc) rc = sl_buf_printf(b, " (the partitions feeding it are paused and retried)</dd>");
     }
     sl_status_fmt_time(t, sizeof t, s->ckpt.last ? s->ckpt.last_time_ms : INT64_MIN);
     if (!rc && s->ckpt.last)
@@ -143,7 +149,7 @@ static sl_err_t inputs(sl_buf *b, const sl_snap *s)
     sl_err_t rc = sl_buf_printf(
         b, "<h2>Input partitions</h2>\n<table id=inputs><tr><th>topic</th><th>partition</th>"
            "<th>worker</th><th>offset</th><th>high watermark</th><th>lag</th><th>idle</th>"
-           "</tr>\n");
+           "<th>paused</th></tr>\n");
     for (int32_t i = 0; !rc && i < s->n_inputs; i++) {
         const sl_snap_input *in = &s->inputs[i];
         rc = sl_buf_append(b, "<tr>", 4);
@@ -154,6 +160,7 @@ static sl_err_t inputs(sl_buf *b, const sl_snap *s)
         if (!rc) rc = td_i(b, in->high, -1);
         if (!rc) rc = td_i(b, in->lag, -1);
         if (!rc) rc = td(b, NULL, in->idle ? "yes" : "no");
+        if (!rc) rc = td(b, in->paused ? "err" : NULL, in->paused ? "yes" : "no");
         if (!rc) rc = sl_buf_append(b, "</tr>\n", 6);
     }
     if (!rc) rc = sl_buf_append(b, "</table>\n", 9);

@@ -45,7 +45,7 @@ static sl_err_t enospc(const char *what, const char *path, sl_error *err)
 static sl_err_t px_create(sl_storage *st, const char *path, sl_ostream **out, sl_error *err)
 {
     (void)st;
-    if (sl_fault_error("storage.create")) return enospc("cannot create", path, err);
+    if (sl_fault_error("storage.create", path)) return enospc("cannot create", path, err);
     const char *slash = strrchr(path, '/');
     if (slash && slash != path) {
         char dir[4096];
@@ -62,7 +62,7 @@ static sl_err_t px_create(sl_storage *st, const char *path, sl_ostream **out, sl
 static sl_err_t px_publish(sl_storage *st, const char *from, const char *to, sl_error *err)
 {
     (void)st;
-    if (sl_fault_error("storage.publish")) return enospc("cannot publish", to, err);
+    if (sl_fault_error("storage.publish", to)) return enospc("cannot publish", to, err);
     /* Never replace: a final name that exists already would be a bug, and
      * overwriting published data the worst way to find it. */
     int rc = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
@@ -88,7 +88,7 @@ static sl_err_t px_remove(sl_storage *st, const char *path, sl_error *err)
 static sl_err_t px_sync_dir(sl_storage *st, const char *dir, sl_error *err)
 {
     (void)st;
-    if (sl_fault_error("storage.sync")) return enospc("cannot sync directory", dir, err);
+    if (sl_fault_error("storage.sync", dir)) return enospc("cannot sync directory", dir, err);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return sl_error_errno(err, errno, "cannot open directory %s", dir);
     int rc = fsync(fd);

@@ -50,9 +50,12 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
         w->c_part = pt;
         w->c_rkt = km->rkt;
         w->c_partition = km->partition;
+        if (pt && pt->idx >= w->touch_words * 64) sl_retry_fit(w);
     }
     int owned = pt && atomic_load(&pt->owned);
     if (!owned) return SL_OK; /* revoked: its new owner reads it */
+    /* rewound after an output failure (retry.c): read again once resumed */
+    if (atomic_load_explicit(&pt->paused, memory_order_relaxed)) return SL_OK;
     if (km->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (!pt->eof) pt->eof_since_ms = ingest_ms;
         pt->eof = 1;
@@ -66,6 +69,7 @@ static sl_err_t message(sl_worker *w, rd_kafka_message_t *km, int64_t ingest_ms,
     }
     pt->eof = 0;
     pt->last_ms = ingest_ms;
+    if (pt->next < 0) pt->base = km->offset; /* no position known: where a rewind goes */
     if (!atomic_load_explicit(&w->first_ms, memory_order_relaxed))
         atomic_store_explicit(&w->first_ms, ingest_ms, memory_order_relaxed);
     atomic_store_explicit(&w->last_ms, ingest_ms, memory_order_relaxed);
@@ -96,6 +100,11 @@ static void barrier(sl_worker *w, uint64_t c)
     w->au_cur ^= 1; /* the coordinator emptied the other table at the last checkpoint */
     for (int32_t i = 0; i < w->n_parts; i++) {
         sl_part *p = w->parts[i];
+        p->snap_prev = p->snap;
+        p->snap_prev_max_et = p->snap_max_et;
+        /* paused after an output failure (retry.c): it holds its records
+         * back, so it holds the watermark back too, never idle */
+        if (atomic_load_explicit(&p->paused, memory_order_relaxed)) p->last_ms = sl_rt_wall_ms();
         p->snap = p->next;
         p->snap_max_et = p->max_et;
         p->snap_last_ms = p->last_ms;
@@ -103,11 +112,13 @@ static void barrier(sl_worker *w, uint64_t c)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     w->pause_us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     w->done_ckpt = c;
+    sl_retry_barrier(w);
     pthread_cond_broadcast(&rt->cv);
     /* a hot reload: wait here, with nothing open, while the pipeline is swapped */
     while (rt->hold == c && !atomic_load(&rt->stop))
         pthread_cond_wait(&rt->hold_cv, &rt->mu);
     pthread_mutex_unlock(&rt->mu);
+    sl_retry_fit(w); /* a hot reload may have changed the streams */
 }
 
 /* A fatal error (out of memory, the lake): the coordinator retries the
@@ -132,6 +143,14 @@ void *sl_worker_main(void *arg)
     while (!atomic_load(&rt->stop)) {
         uint64_t req = atomic_load(&rt->ckpt_req_a);
         if (req > w->done_ckpt) barrier(w, req);
+        /* an output failed (retry.c): the pool's requests, then the paused
+         * partitions' retry */
+        if (atomic_load(&w->req_pending) && !atomic_load(&w->failed) && !sl_retry_requests(w)) {
+            sl_error_set(&err, SL_ERR_IO, "an output failed and cannot be retried locally");
+            failed(w, &err);
+        }
+        if (w->n_paused && !atomic_load(&w->failed) && sl_retry_tick(w, sl_rt_mono_ms(), &err))
+            failed(w, &err);
         pthread_mutex_lock(&rt->mu); /* a dead-letter replay: set and cleared by the coordinator */
         sl_replay_job *rj = w->rj;
         if (rj && sl_replay_finished(rj)) {
@@ -149,7 +168,9 @@ void *sl_worker_main(void *arg)
             n = rd_kafka_consume_batch_queue(w->q, replaying ? 10 : 100, msgs, 1);
         int64_t ingest = sl_rt_wall_ms();
         for (ssize_t i = 0; i < n; i++) {
-            if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err)) failed(w, &err);
+            if (!atomic_load(&w->failed) && message(w, msgs[i], ingest, &err) &&
+                !sl_retry_local(w, &err))
+                failed(w, &err);
             rd_kafka_message_destroy(msgs[i]);
         }
         if (replaying && sl_replay_step(w, rj, &err)) failed(w, &err);
@@ -236,6 +257,8 @@ sl_err_t sl_worker_init(sl_rt *rt, sl_worker *w, int32_t id, sl_error *err)
     if (rc) return rc;
     if (!(w->q = rd_kafka_queue_new(rt->rk)))
         return sl_error_set(err, SL_ERR_NOMEM, "cannot create a Kafka queue");
+    w->fail_unit = -1;
+    sl_retry_fit(w);
     return SL_OK;
 }
 
@@ -260,6 +283,10 @@ void sl_worker_free(sl_worker *w)
         free(w->parts[i]);
     }
     free(w->parts);
+    free(w->touch);
+    free(w->rolled_p[0]);
+    free(w->rolled_p[1]);
+    free(w->fail_msg);
     sl_replay_free(w->rj);
     free(w->errmsg);
     memset(w, 0, sizeof *w);

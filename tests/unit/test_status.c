@@ -97,8 +97,8 @@ static sl_snap *make_snap(int retrying)
     }
     s->n_inputs = 2;
     s->inputs = calloc(2, sizeof *s->inputs);
-    s->inputs[0] = (sl_snap_input){xdup("events"), 0, 0, 1459, 1476, 17, 0};
-    s->inputs[1] = (sl_snap_input){xdup("t\"x"), 3, 1, -1, -1, -1, 1};
+    s->inputs[0] = (sl_snap_input){xdup("events"), 0, 0, 1459, 1476, 17, 0, 0};
+    s->inputs[1] = (sl_snap_input){xdup("t\"x"), 3, 1, -1, -1, -1, 1, 1};
     return s;
 }
 
@@ -144,6 +144,8 @@ static void test_metrics(void)
             "100\n"));
     CHECK(has(&b, "sluice_input_offset{pipeline=\"p1\",topic=\"events\",partition=\"0\"} 1459\n"));
     CHECK(has(&b, "sluice_input_idle{pipeline=\"p1\",topic=\"t\\\"x\",partition=\"3\"} 1\n"));
+    CHECK(has(&b, "sluice_input_paused{pipeline=\"p1\",topic=\"t\\\"x\",partition=\"3\"} 1\n"));
+    CHECK(has(&b, "sluice_input_paused{pipeline=\"p1\",topic=\"events\",partition=\"0\"} 0\n"));
     /* unknown values are left out */
     CHECK(!has(&b, "sluice_input_offset{pipeline=\"p1\",topic=\"t\\\"x\""));
     CHECK(!has(&b, "sluice_stream_watermark_seconds{pipeline=\"p1\",stream=\"play\"}"));
@@ -209,9 +211,9 @@ static void test_json(void)
         "32060729.661) < 1e-6, w\n"
         "i = d[\"inputs\"]\n"
         "assert i[0] == {\"topic\": \"events\", \"partition\": 0, \"worker\": 0, \"offset\": 1459, "
-        "\"high_watermark\": 1476, \"lag\": 17, \"idle\": False}, i[0]\n"
+        "\"high_watermark\": 1476, \"lag\": 17, \"idle\": False, \"paused\": False}, i[0]\n"
         "assert i[1][\"topic\"] == \"t\\\"x\" and i[1][\"offset\"] is None and i[1][\"idle\"] is "
-        "True, i[1]\n"
+        "True and i[1][\"paused\"] is True, i[1]\n"
         "'";
     CHECK(run_on(&b, "status.json", py) == 0);
     sl_buf_free(&b);
