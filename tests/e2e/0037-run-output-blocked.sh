@@ -22,11 +22,13 @@
 # The pipeline is killed (kill -9) while play is blocked, started again
 # still blocked and killed at a random moment, then run to idle.
 #
-# Twice: with 20,000 play events a worker's batch passes 1 MiB and the
-# create fails in the worker (at=write); with 3,000 it never does, the file
-# is first created by the close pool at the checkpoint and the failure
-# comes back over two periods (at=close: checkpoint C must record the
-# positions of C-1 for a's partitions).
+# Three times. Routed by field (scenario_field: every partition feeds both
+# streams, so the closure takes click with play; both exactly once after).
+# Routed by topic with 20,000 play events: a worker's batch passes 1 MiB
+# and the create fails in the worker (at=write); with 3,000 it never does,
+# the file is first created by the close pool at the checkpoint and the
+# failure comes back over two periods (at=close: checkpoint C must record
+# the positions of C-1 for a's partitions).
 set -euo pipefail
 : "${SLUICE:?}" "${SL_SRC:?}" "${SL_TMP:=/tmp}"
 TT="$SL_TMP/e2e-0037"
@@ -190,6 +192,87 @@ PY
   trap - EXIT
 }
 
+# Routing by field: every partition feeds both streams, so a blocked play
+# pulls click's work into the closure too (its open files are dropped and
+# read again with play's); both must still be exactly once.
+scenario_field() {
+  local T="$TT/field" N=20000
+  mkdir -p "$T"
+  devkafka_start --topic ev:2
+  "$SLUICE" gen --count $N --streams 2 --seed 13 --output "$T/ev.pb" --quiet
+  "$SLUICE" gen --count $N --streams 2 --seed 13 --brokers "$BROKERS" --topic ev --quiet
+  cp "$SL_SRC/tests/data/play_event.proto" "$T/"
+  cat > "$T/p.yaml" <<YAML
+pipeline: blockedf
+checkpoint: { interval: 1s }
+workers: 1
+source: { kind: kafka, brokers: "$BROKERS", topics: [ev] }
+schemas: [./play_event.proto]
+streams:
+  - name: play
+    route: { field: log_id, equals: "001000" }
+    message: bench.PlayEvent
+    event_time: { field: event_time_ms }
+    etl: { metadata: [partition, offset] }
+    outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" } ]
+  - name: click
+    route: { field: log_id, equals: "001001" }
+    message: bench.PlayEvent
+    event_time: { field: event_time_ms }
+    etl: { metadata: [partition, offset] }
+    outputs: [ { kind: files, path: "./lake/{stream}/dt={date}/hour={hour}" } ]
+YAML
+  echo "/lake/play/" > "$T/full"
+  (cd "$T" && SL_FAULT_ENOSPC="$T/full" exec "$SLUICE" run p.yaml --stop-when-idle 3s) 2> "$T/run.log" &
+  pid=$!
+  trap 'kill -9 $pid 2>/dev/null || true; devkafka_stop' EXIT
+  for ((k = 0; k < 600; k++)); do
+    kill -0 $pid 2>/dev/null || { cat "$T/run.log"; fail "field: sluice run exited while play was blocked"; }
+    [ "$(grep -c 'pausing only the partitions' "$T/run.log")" -ge 3 ] && break
+    sleep 0.2
+  done
+  grep 'pausing only the partitions' "$T/run.log" | grep -q 'streams=play,click' ||
+    { cat "$T/run.log"; fail "field: the closure did not take click with play"; }
+  grep 'pausing only the partitions' "$T/run.log" | grep -q 'partitions=ev/0,ev/1' ||
+    fail "field: not both partitions paused"
+  [ -z "$(find "$T/lake/play" -name '*.parquet' 2>/dev/null)" ] || fail "field: play files published while blocked"
+  rm -f "$T/full"
+  for ((k = 0; k < 1500; k++)); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -0 $pid 2>/dev/null && { kill -9 $pid; cat "$T/run.log"; fail "field: no progress after the space came back"; }
+  wait $pid || { cat "$T/run.log"; fail "field: sluice run failed after the space came back"; }
+  grep -q 'attempt failed' "$T/run.log" && { cat "$T/run.log"; fail "field: the whole attempt restarted"; }
+  read -r WP WC < <(/usr/bin/python3 - "$SL_SRC/tests/data/play_event.proto" "$T/ev.pb" <<'PY'
+import subprocess, sys, tempfile, os
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.internal.decoder import _DecodeVarint32
+d = tempfile.mkdtemp()
+ds = os.path.join(d, "ds.pb")
+subprocess.check_call(["protoc", "-I", os.path.dirname(sys.argv[1]), "--include_imports",
+                       "--descriptor_set_out=" + ds, os.path.basename(sys.argv[1])])
+fds = descriptor_pb2.FileDescriptorSet.FromString(open(ds, "rb").read())
+pool = descriptor_pool.DescriptorPool()
+for f in fds.file: pool.Add(f)
+cls = message_factory.MessageFactory(pool).GetPrototype(pool.FindMessageTypeByName("bench.PlayEvent"))
+buf = open(sys.argv[2], "rb").read()
+pos = 0
+n = {"001000": 0, "001001": 0}
+while pos < len(buf):
+    ln, pos = _DecodeVarint32(buf, pos)
+    m = cls.FromString(buf[pos:pos + ln]); pos += ln
+    n[m.log_id] += 1
+print(n["001000"], n["001001"])
+PY
+  )
+  [ "$WP" -gt 0 ] && [ "$WC" -gt 0 ] || fail "field: python-protobuf counts $WP / $WC"
+  (cd "$TOOLS" && node lake_check.mjs "$T/lake" play --once "$WP") || fail "field: play not exactly once"
+  (cd "$TOOLS" && node lake_check.mjs "$T/lake" click --once "$WC") || fail "field: click not exactly once"
+  [ "$(find "$T/lake" -name '.sluice+*' | wc -l)" = 0 ] || fail "field: in-progress files left"
+  (cd "$T" && "$SLUICE" audit p.yaml) > "$T/audit.txt" 2>&1 || { cat "$T/audit.txt"; fail "field: sluice audit finds a difference"; }
+  devkafka_stop
+  trap - EXIT
+}
+
+scenario_field
 scenario 20000
 grep 'pausing only the partitions' "$TT/20000/run.log" | grep -q 'at=write' ||
   fail "20,000 events: no failure in a worker (at=write)"
