@@ -196,6 +196,18 @@ static void test_delta(void)
     const size_t ns[] = {0, 1, 2, 31, 32, 33, 128, 129, 130, 257, 1000};
     for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++)
         CHECK(delta_round_trip(v, ns[k]));
+    /* each miniblock bit width exactly once (one packer per width): deltas
+     * 0 and 2^bw - 1 among random ones below 2^bw */
+    for (int bw = 1; bw <= 64; bw++) {
+        uint64_t mask = bw == 64 ? ~0ULL : (1ULL << bw) - 1, acc = 0;
+        for (size_t i = 0; i < 200; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t d = i % 7 == 1 ? 0 : i % 5 == 2 ? mask : x & mask;
+            acc += d; /* wraps */
+            v[i] = (int64_t)acc;
+        }
+        CHECK(delta_round_trip(v, 200));
+    }
     const int64_t ext[] = {INT64_MIN, INT64_MAX, INT64_MIN, 0, -1, INT64_MAX, INT64_MAX, 1};
     CHECK(delta_round_trip(ext, 8));
     for (size_t i = 0; i < 1000; i++)
