@@ -332,10 +332,26 @@ SL_PB_INLINE sl_err_t put_scalar(uint8_t k, sl_col *c, sl_val v, int rep)
 /* A map entry p[0..end) that is exactly its key then its value (e->ktag
  * set): 1 when both are written, 0 when the entry has another shape
  * (nothing written: the caller shreds it as a message), -1 on a column
- * error. Saves the call and the per-field dispatch of a sub-message. */
+ * error. Saves the call and the per-field dispatch of a sub-message.
+ * map<string, string> has its own path (put_str's word copies; invalid
+ * UTF-8 there is -1, the record then goes the two-step way as it would
+ * after 0): -20% of a map entry's instructions on PlayEvent's ext. */
 static int map_entry(const sl_rec_sfield *e, sl_col *cols, const uint8_t *p, const uint8_t *end,
                      int rep)
 {
+    if (e->kkind == SL_SK_STR &&
+        e->vkind == SL_SK_STR) { /* string to string: no sl_val, no switch */
+        const uint8_t *kp, *vp;
+        uint64_t kl, vl;
+        if (end - p < 2 || p[0] != e->ktag || !(kp = rd_len(p + 1, end, &kl))) return 0;
+        p = kp + kl;
+        if (p >= end || p[0] != e->vtag || !(vp = rd_len(p + 1, end, &vl)) || vp + vl != end)
+            return 0;
+        return put_str(&cols[e->key_leaf], kp, (size_t)kl, rep) ||
+                       put_str(&cols[e->val_leaf], vp, (size_t)vl, rep)
+                   ? -1
+                   : 1;
+    }
     sl_val k, v;
     if (end - p < 2 || p[0] != e->ktag || !(p = rd_scalar(e->kkind, p + 1, end, &k)) || p >= end ||
         p[0] != e->vtag || !(p = rd_scalar(e->vkind, p + 1, end, &v)) || p != end)
@@ -347,13 +363,34 @@ static int map_entry(const sl_rec_sfield *e, sl_col *cols, const uint8_t *p, con
 }
 
 /* Is value k of the key column c equal to one of values [v0, k)? */
+/* Equal byte strings of n bytes: short ones by two overlapping words (or
+ * their 1-3 bytes), inline; longer by memcmp. */
+static inline int same_str(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, x1, y0, y1;
+        memcpy(&x0, a, 8), memcpy(&x1, a + n - 8, 8);
+        memcpy(&y0, b, 8), memcpy(&y1, b + n - 8, 8);
+        return !((x0 ^ y0) | (x1 ^ y1));
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, x1, y0, y1;
+        memcpy(&x0, a, 4), memcpy(&x1, a + n - 4, 4);
+        memcpy(&y0, b, 4), memcpy(&y1, b + n - 4, 4);
+        return !((x0 ^ y0) | (x1 ^ y1));
+    }
+    if (n < 4) return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    return !memcmp(a, b, n);
+}
+
 static int key_seen(const sl_col *c, size_t v0, size_t k)
 {
     if (c->type == SL_PT_BYTE_ARRAY) {
         uint32_t len = c->off[k + 1] - c->off[k];
         const uint8_t *p = c->val.p + c->off[k];
         for (size_t j = v0; j < k; j++)
-            if (c->off[j + 1] - c->off[j] == len && !memcmp(c->val.p + c->off[j], p, len)) return 1;
+            if (c->off[j + 1] - c->off[j] == len && same_str(c->val.p + c->off[j], p, len))
+                return 1;
         return 0;
     }
     size_t w = c->type == SL_PT_BOOLEAN                           ? 1
