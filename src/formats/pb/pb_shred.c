@@ -30,7 +30,8 @@
  *     after each, its key (the value just appended to the key column) is
  *     compared with the map's earlier keys in that column: a duplicate or
  *     more than 16 entries give up;
- *   - packed runs of repeated scalars are found by the tag table too;
+ *   - packed runs of repeated scalars are found by the tag table too
+ *     (int64/uint64 runs are written in bulk: packed_i64);
  *     unknown fields are skipped; closed-enum numbers the enum lacks are
  *     dropped as unknown fields (protobuf's rule);
  *   - anything else gives up: a malformed byte, a wrong wire type, groups,
@@ -423,6 +424,62 @@ static int absent(shred *s, int32_t mi, int32_t from, int32_t to, int rep)
     return 0;
 }
 
+/* A varint that is known to end before the end of its buffer (a byte
+ * below 0x80 follows): no bounds checks. NULL past 10 bytes; the 10th
+ * keeps its low bit only, as sl_pb_varint. */
+SL_PB_INLINE const uint8_t *varint_ends(const uint8_t *p, uint64_t *x)
+{
+    uint64_t r = 0;
+#pragma GCC unroll 10
+    for (int i = 0; i < 10; i++) {
+        uint64_t b = p[i];
+        r |= (b & 0x7f) << (7 * i);
+        if (b < 0x80) {
+            *x = r;
+            return p + i + 1;
+        }
+    }
+    return NULL;
+}
+
+/* A packed run of int64/uint64 varints into c at once. The run must end
+ * with a varint's last byte (else it is truncated: -1); then each varint
+ * ends inside it, and there are at most as many as bytes. Room for that
+ * many is made first (capacity only: unused room is the next run's), the
+ * values and levels are written without a check each, and the counts
+ * move last: on -1 the column is unchanged. The number written, or -1.
+ * On 1M PlayEvents (recent_avids, 2.7M values in 0.8M runs) the runs took
+ * 232M instructions instead of 299M read and appended value by value. */
+static long packed_i64(sl_col *c, const uint8_t *p, const uint8_t *end, int rep0, int rep)
+{
+    if (p == end) return 0;
+    if (end[-1] >= 0x80) return -1;
+    size_t room = (size_t)(end - p), k = 0;
+    if (sl_col_reserve_levels(c, room) || sl_buf_reserve(&c->val, room * 8)) return -1;
+    uint8_t *d = c->val.p + c->val.len;
+    if (c->max_def | c->max_rep) {
+        uint8_t *df = c->def + c->n, *rp = c->rep + c->n, md = (uint8_t)c->max_def;
+        for (; p < end; k++) {
+            uint64_t x;
+            if (!(p = varint_ends(p, &x))) return -1;
+            memcpy(d + k * 8, &x, 8);
+            df[k] = md;
+            rp[k] = (uint8_t)rep;
+        }
+        rp[0] = (uint8_t)rep0;
+    } else {
+        for (; p < end; k++) {
+            uint64_t x;
+            if (!(p = varint_ends(p, &x))) return -1;
+            memcpy(d + k * 8, &x, 8);
+        }
+    }
+    c->n += k;
+    c->nvals += k;
+    c->val.len += k * 8;
+    return (long)k;
+}
+
 /* A packed run p[0..end) of a repeated scalar field: the number of
  * elements written (closed enums drop some), or -1. The first takes rep0. */
 static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op, const uint8_t *p,
@@ -431,14 +488,8 @@ static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op,
     size_t sz = op->wire == 1 ? 8 : op->wire == 5 ? 4 : 0;
     long n = 0;
     if (sz && (size_t)(end - p) % sz) return -1;
-    if (op->vk == SL_VK_I64 && op->conv == SL_CV_64 && sz == 0) { /* int64, uint64 */
-        sl_col *c = &s->e.cols[f->leaf];
-        for (int rep = rep0; p < end; rep = f->rep, n++) {
-            uint64_t x;
-            if (!(p = rd_varint_long(p, end, &x)) || sl_col_i64(c, (int64_t)x, rep)) return -1;
-        }
-        return n;
-    }
+    if (op->vk == SL_VK_I64 && op->conv == SL_CV_64 && sz == 0) /* int64, uint64 */
+        return packed_i64(&s->e.cols[f->leaf], p, end, rep0, f->rep);
     while (p < end) {
         sl_val v;
         if (sz == 0) {
