@@ -11,7 +11,10 @@
  * codec is the floor of the whole pipeline (bench/README.md: zstd -1 alone
  * runs at ~0.9M rows/s of the reference workload on one core):
  *   - ZSTD: level 1. Levels 2-3 cost 30-60% more CPU for a few percent of
- *     size on event data; lake compaction can recompress colder data.
+ *     size on event data; lake compaction can recompress colder data. The
+ *     column writer may instead pick SL_PQ_LEVEL_LITERALS for a chunk
+ *     (zstd_literals: no match search, literals still Huffman-coded) where
+ *     its sample shows matches do not pay.
  *   - GZIP: zlib's level 6, the level every other Parquet writer uses; gzip
  *     is chosen for compatibility, not speed (use zstd for speed).
  *   - SNAPPY, LZ4_RAW: no levels.
@@ -201,8 +204,8 @@ static sl_err_t gzip_compress(sl_pq_codec_ctx *c, int level, const uint8_t *src,
  * literals still Huffman-coded, which zstd turns off by default for
  * negative levels. On hex ids and dotted quads this is level 1's size
  * (within 0.5%) at 1.3-2.5x the speed; the column writer picks it per
- * chunk by trial (pq_column.c). A zstd that refuses the parameter (older
- * than 1.4.5's experimental API) compresses at the default level. */
+ * chunk by trial (pq_column.c). A zstd that refuses the parameter (one
+ * without this experimental parameter) compresses at the default level. */
 static sl_err_t zstd_literals(sl_pq_codec_ctx *c, const uint8_t *src, size_t n, uint8_t *dst,
                               size_t cap, size_t *out_len, sl_error *err)
 {
