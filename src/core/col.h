@@ -74,6 +74,18 @@ static inline sl_err_t SL_MUST_CHECK sl_col_levels(sl_col *c, int def, int rep)
     return SL_OK;
 }
 
+/* Room for k more slots' levels (nothing to do without levels), so that a
+ * caller appending k values in bulk can write def/rep directly. */
+static inline sl_err_t SL_MUST_CHECK sl_col_reserve_levels(sl_col *c, size_t k)
+{
+    if (!(c->max_def | c->max_rep)) return SL_OK;
+    while (c->lvl_cap - c->n < k) {
+        sl_err_t rc = sl_col_grow_levels(c);
+        if (rc) return rc;
+    }
+    return SL_OK;
+}
+
 /* A null slot (def < max_def). */
 static inline sl_err_t SL_MUST_CHECK sl_col_null(sl_col *c, int def, int rep)
 {

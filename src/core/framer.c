@@ -10,7 +10,7 @@
 
 #include "core/buf.h"
 
-#define SL_FRAMER_CHUNK      ((size_t)8 << 20)
+#define SL_FRAMER_CHUNK      ((size_t)1 << 20) /* why: framer.h */
 #define SL_FRAMER_MAX_RECORD ((size_t)64 << 20)
 
 sl_err_t sl_framer_open(sl_framer *f, const char *path, sl_framing_t framing, size_t chunk,

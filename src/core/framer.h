@@ -1,12 +1,18 @@
 /* framer.h - splits an input file into records: varint-length-delimited
  * protobuf (protobuf's writeDelimitedTo framing) or text lines.
  *
- * The file is read with read(2) in chunks into one buffer (8 MiB default)
+ * The file is read with read(2) in chunks into one buffer (1 MiB default)
  * that slides: a record that straddles the end of the buffer is moved to
  * the front and the rest is read after it. So memory is bounded by the
  * chunk size plus the largest record, never by the file size, and every
  * record handed out is contiguous. Records larger than max_record (64 MiB
  * default) are an error naming their offset, not an allocation.
+ *
+ * Why 1 MiB (8 MiB until 2026-12-07): the buffer is fresh memory the
+ * kernel zeroes page by page at first touch, and a small one stays in the
+ * cache between read(2)'s copy and the decoder. Converting 1M PlayEvents
+ * (200 MB) took 1,800 fewer page faults and 7 MB less peak RSS; 200 reads
+ * instead of 25 cost nothing measurable; 256 KiB was no better.
  *
  * Each record comes with its index (0-based) and the byte offset of its
  * first byte (for varint framing: of the length prefix) in the file, which

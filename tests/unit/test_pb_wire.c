@@ -454,6 +454,62 @@ static void test_direct(void)
         }
         direct_vs_two_step(&x, &m, n == 16, __LINE__);
     }
+    /* packed int64 runs (written in bulk): varints of 1 to 10 bytes (the
+     * 10th byte keeps its low bit), two runs of one field, an empty run */
+    static const uint64_t wide[] = {0, 127, 128, 1u << 14, (uint64_t)1 << 35, UINT64_MAX};
+    BASE();
+    pk.len = 0;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        CHECK(sl_buf_put_varint(&pk, wide[i]) == SL_OK);
+    CHECK(sl_buf_append(&pk, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x05", 11) == SL_OK);
+    put_s(&m, 18, pk.p, pk.len);
+    put_s(&m, 18, pk.p, pk.len);
+    direct_vs_two_step(&x, &m, 1, __LINE__);
+    BASE();
+    put_s(&m, 18, "", 0);
+    direct_vs_two_step(&x, &m, 1, __LINE__);
+    /* a packed run that ends inside a varint, or holds one of 11 bytes */
+    static const char *const bad_runs[] = {"\x08\x80",
+                                           "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01"};
+    for (int i = 0; i < 2; i++) {
+        BASE();
+        put_s(&m, 18, bad_runs[i], strlen(bad_runs[i]));
+        direct_vs_two_step(&x, &m, 0, __LINE__);
+        CHECK(sl_pb_decode(x.rec, &x.batch, m.p, m.len, &x.err) == SL_ERR_CORRUPT);
+    }
+    /* map keys compared inline (1-3, 4-7, 8-16 bytes) or by memcmp (17+):
+     * keys alike but for one byte are distinct, a repeat of any is not */
+    static const char *const alike[] = {"ab",
+                                        "ac",
+                                        "abcd1",
+                                        "abcd2",
+                                        "key_000a",
+                                        "key_000b",
+                                        "key_00000000_0001a",
+                                        "key_00000000_0001b"};
+    for (int dup = -1; dup < 8; dup++) {
+        BASE();
+        for (int i = 0; i < 8; i++) {
+            e.len = 0;
+            put_str(&e, 1, alike[i]);
+            put_str(&e, 2, "v");
+            put_s(&m, 15, e.p, e.len);
+        }
+        if (dup >= 0) { /* the same key again, last */
+            e.len = 0;
+            put_str(&e, 1, alike[dup]);
+            put_str(&e, 2, "w");
+            put_s(&m, 15, e.p, e.len);
+        }
+        direct_vs_two_step(&x, &m, dup < 0, __LINE__);
+    }
+    BASE();
+    e.len = 0;
+    put_str(&e, 1, "k");
+    put_str(&e, 2, "v\xc3\x28"); /* invalid UTF-8 in a map value: two-step, an error */
+    put_s(&m, 15, e.p, e.len);
+    direct_vs_two_step(&x, &m, 0, __LINE__);
+    CHECK(sl_pb_decode(x.rec, &x.batch, m.p, m.len, &x.err) == SL_ERR_CORRUPT);
     BASE();
     put_str(&m, 10, "ok\xc3\x28"); /* invalid UTF-8: the two-step path reports it */
     direct_vs_two_step(&x, &m, 0, __LINE__);

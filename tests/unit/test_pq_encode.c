@@ -196,6 +196,18 @@ static void test_delta(void)
     const size_t ns[] = {0, 1, 2, 31, 32, 33, 128, 129, 130, 257, 1000};
     for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++)
         CHECK(delta_round_trip(v, ns[k]));
+    /* each miniblock bit width exactly once (one packer per width): deltas
+     * 0 and 2^bw - 1 among random ones below 2^bw */
+    for (int bw = 1; bw <= 64; bw++) {
+        uint64_t mask = bw == 64 ? ~0ULL : (1ULL << bw) - 1, acc = 0;
+        for (size_t i = 0; i < 200; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t d = i % 7 == 1 ? 0 : i % 5 == 2 ? mask : x & mask;
+            acc += d; /* wraps */
+            v[i] = (int64_t)acc;
+        }
+        CHECK(delta_round_trip(v, 200));
+    }
     const int64_t ext[] = {INT64_MIN, INT64_MAX, INT64_MIN, 0, -1, INT64_MAX, INT64_MAX, 1};
     CHECK(delta_round_trip(ext, 8));
     for (size_t i = 0; i < 1000; i++)
@@ -431,6 +443,38 @@ static void test_stats_bytes(void)
     sl_pq_acc_free(&a);
 }
 
+/* The batch form (prefix compares, full compares on ties) against value by
+ * value, on strings of 0-19 bytes over a 3-letter alphabet with NUL and
+ * 0xFF: many share their first 8 bytes, some are prefixes of others. */
+static void test_stats_bytes_offs(void)
+{
+    static const uint8_t abc[4] = {0x00, 'a', 'b', 0xFF};
+    uint8_t base[4096];
+    uint32_t off[301];
+    uint64_t x = 88172645463325252ULL;
+    for (int round = 0; round < 50; round++) {
+        size_t n = 1 + (size_t)(round * 6), pos = 0;
+        for (size_t j = 0; j < n; j++) {
+            off[j] = (uint32_t)pos;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t len = (size_t)(x % 20);
+            for (size_t i = 0; i < len; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                base[pos++] = i < 6 && round % 2 ? 'a' : abc[x % 4];
+            }
+        }
+        off[n] = (uint32_t)pos;
+        sl_pq_acc a = {0}, b = {0};
+        CHECK_OK(sl_pq_acc_bytes_offs(&a, base, off, n), (sl_error *)NULL);
+        for (size_t j = 0; j < n; j++)
+            CHECK_OK(sl_pq_acc_bytes(&b, base + off[j], off[j + 1] - off[j]), (sl_error *)NULL);
+        CHECK(a.bmin.len == b.bmin.len && (!a.bmin.len || !memcmp(a.bmin.p, b.bmin.p, a.bmin.len)));
+        CHECK(a.bmax.len == b.bmax.len && (!a.bmax.len || !memcmp(a.bmax.p, b.bmax.p, a.bmax.len)));
+        sl_pq_acc_free(&a);
+        sl_pq_acc_free(&b);
+    }
+}
+
 int main(void)
 {
     RUN(test_rle_bytes);
@@ -441,5 +485,6 @@ int main(void)
     RUN(test_dict_short_keys);
     RUN(test_stats);
     RUN(test_stats_bytes);
+    RUN(test_stats_bytes_offs);
     return TEST_DONE();
 }

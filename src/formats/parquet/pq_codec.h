@@ -15,11 +15,18 @@
 
 typedef struct sl_pq_codec_ctx sl_pq_codec_ctx;
 
+/* A zstd "level" for data where matches do not pay (random hex ids,
+ * addresses): zstd's fastest match search and literals still entropy
+ * coded. Outside every codec's range (zstd's is -131072..22), so no user
+ * level means it; other codecs reject it as out of range. */
+#define SL_PQ_LEVEL_LITERALS (-1000000)
+
 sl_err_t sl_pq_codec_ctx_new(sl_pq_codec_ctx **out) SL_MUST_CHECK;
 void sl_pq_codec_ctx_free(sl_pq_codec_ctx *c);
 
 /* Compress src (n bytes) and append to dst. level 0 = the codec's default
- * chosen by sluice (documented in docs/formats.md). */
+ * chosen by sluice (documented in docs/formats.md); SL_PQ_LEVEL_LITERALS
+ * (zstd only) = no match search, Huffman-coded literals. */
 sl_err_t sl_pq_compress(sl_pq_codec_ctx *c, int codec, int level, const uint8_t *src, size_t n,
                         sl_buf *dst, sl_error *err) SL_MUST_CHECK;
 

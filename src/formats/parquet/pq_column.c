@@ -461,8 +461,9 @@ static size_t i32_varint_len(int32_t v)
  * the compressed length guessed as the bound; if the real header is
  * shorter, the compressed bytes move down by the difference (a short move
  * of compressed data, only when the varint length differs). */
-static sl_err_t frame_page(sl_pq_writer *w, int codec, sl_pq_page_header *h, const uint8_t *body,
-                           size_t n, sl_pq_blocks *dst, size_t *hlen, size_t *clen, sl_error *err)
+static sl_err_t frame_page(sl_pq_writer *w, int codec, int level, sl_pq_page_header *h,
+                           const uint8_t *body, size_t n, sl_pq_blocks *dst, size_t *hlen,
+                           size_t *clen, sl_error *err)
 {
     if (n > INT32_MAX)
         return sl_error_set(err, SL_ERR_LIMIT, "a page of %zu bytes exceeds Parquet's 2 GiB", n);
@@ -490,7 +491,7 @@ static sl_err_t frame_page(sl_pq_writer *w, int codec, sl_pq_page_header *h, con
     if (!room) return sl_error_set(err, SL_ERR_NOMEM, "out of memory for a page");
     size_t used = 0;
     sl_err_t rc =
-        sl_pq_compress_to(w->codec, codec, w->opt.level, body, n, room + guess, bound, &used, err);
+        sl_pq_compress_to(w->codec, codec, level, body, n, room + guess, bound, &used, err);
     if (rc) return rc;
     h->compressed_size = (int32_t)used;
     size_t real = guess - (i32_varint_len((int32_t)bound) - i32_varint_len((int32_t)used));
@@ -510,22 +511,49 @@ static sl_err_t frame_page(sl_pq_writer *w, int codec, sl_pq_page_header *h, con
  * ids, hashes, already dense dictionary indexes) costs CPU for nothing, so
  * such a chunk is stored UNCOMPRESSED (Parquet's codec is per column
  * chunk). The sample is the page's first SL_PQ_TRIAL_BYTES, so the trial
- * costs at most that much extra compression per chunk. */
+ * costs at most that much extra compression per chunk. The bar is 12%:
+ * zstd spends ~14 instructions a byte on the reference workload's index
+ * pages that save 8-10% (platform, client.os, tags, is_autoplay); storing
+ * them raw was -0.8% of a convert's instructions for +0.3% of the file
+ * (at 5%, the bar until 2026-12-07).
+ *
+ * Then, for zstd at sluice's default level, the level of the chunk's data
+ * pages: where the sample under SL_PQ_LEVEL_LITERALS (no match search,
+ * Huffman-coded literals) is at most SL_PQ_LIT_SLACK larger than under
+ * level 1, matches do not pay and the chunk skips looking for them. That
+ * is the case for random hex ids and dotted-quad addresses (buvid,
+ * trace_id, ip of the reference workload: 64 of the 67 MB zstd is given,
+ * where level 1 found almost nothing and spent a quarter of zstd's time
+ * looking); text with repeats keeps level 1. The second trial runs only
+ * on chunks that stay compressed, and is cheap (~1.2 GB/s). An explicit
+ * level (--level) is used as given. */
 #define SL_PQ_TRIAL_BYTES ((size_t)64 << 10)
-#define SL_PQ_MIN_SAVING  0.05
+#define SL_PQ_MIN_SAVING  0.12
+#define SL_PQ_LIT_SLACK   0.02
 
 static int chunk_codec(sl_pq_writer *w, sl_pq_colw *c, const uint8_t *body, size_t n)
 {
     if (c->c_codec >= 0) return c->c_codec;
     c->c_codec = w->opt.codec;
+    c->c_level = w->opt.level;
     if (w->opt.codec == SL_PQ_CODEC_UNCOMPRESSED || w->opt.keep_codec) return c->c_codec;
     size_t sample = n < SL_PQ_TRIAL_BYTES ? n : SL_PQ_TRIAL_BYTES;
     w->trial.len = 0;
     sl_error ignored;
-    if (sample >= 256 &&
-        !sl_pq_compress(w->codec, w->opt.codec, w->opt.level, body, sample, &w->trial, &ignored) &&
-        (double)w->trial.len > (1.0 - SL_PQ_MIN_SAVING) * (double)sample)
+    if (sample < 256 ||
+        sl_pq_compress(w->codec, w->opt.codec, w->opt.level, body, sample, &w->trial, &ignored))
+        return c->c_codec;
+    size_t z = w->trial.len;
+    if ((double)z > (1.0 - SL_PQ_MIN_SAVING) * (double)sample) {
         c->c_codec = SL_PQ_CODEC_UNCOMPRESSED;
+        return c->c_codec;
+    }
+    if (w->opt.codec != SL_PQ_CODEC_ZSTD || w->opt.level != 0) return c->c_codec;
+    w->trial.len = 0;
+    if (!sl_pq_compress(w->codec, w->opt.codec, SL_PQ_LEVEL_LITERALS, body, sample, &w->trial,
+                        &ignored) &&
+        (double)w->trial.len <= (1.0 + SL_PQ_LIT_SLACK) * (double)z)
+        c->c_level = SL_PQ_LEVEL_LITERALS;
     return c->c_codec;
 }
 
@@ -603,7 +631,7 @@ static sl_err_t cut_page(sl_pq_writer *w, sl_pq_colw *c, sl_error *err)
     sl_pq_acc_encode(&c->pst, (sl_pq_sort_t)c->sk, &sb, &h.stats);
     size_t hlen, clen;
     int codec = chunk_codec(w, c, body, blen);
-    if ((rc = frame_page(w, codec, &h, body, blen, &c->chunk, &hlen, &clen, err))) {
+    if ((rc = frame_page(w, codec, c->c_level, &h, body, blen, &c->chunk, &hlen, &clen, err))) {
         char name[256];
         return sl_error_prefix(err, "column %s", colname(c, name, sizeof name));
     }
@@ -712,8 +740,8 @@ sl_err_t sl_pq_colw_write_chunk(sl_pq_writer *w, sl_pq_colw *c, sl_pq_column_met
         size_t hlen, clen;
         sl_pq_blocks *frame = &w->dictpage;
         sl_pq_blocks_reset(frame);
-        if ((rc = frame_page(w, c->c_codec >= 0 ? c->c_codec : w->opt.codec, &h, c->dict.vals.p,
-                             c->dict.vals.len, frame, &hlen, &clen, err)))
+        if ((rc = frame_page(w, c->c_codec >= 0 ? c->c_codec : w->opt.codec, w->opt.level, &h,
+                             c->dict.vals.p, c->dict.vals.len, frame, &hlen, &clen, err)))
             goto fail;
         if ((rc = sl_pq_blocks_write(w, frame, err))) goto fail;
         unc += (int64_t)(hlen + c->dict.vals.len);

@@ -48,7 +48,7 @@ typedef struct sl_pq_options {
     int no_dictionary;      /* 1: PLAIN only (no dictionary, no delta) */
     const sl_pq_kv *kv;     /* extra key-value metadata */
     int32_t n_kv;
-    int keep_codec; /* 1: compress every chunk, even where it saves < 5% */
+    int keep_codec; /* 1: compress every chunk, even where it saves < 12% */
     int no_delta;   /* 1: pages without a dictionary are PLAIN, not DELTA_* (readers that
                      * lack the DELTA encodings) */
 } sl_pq_options;

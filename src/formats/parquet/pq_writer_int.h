@@ -80,6 +80,7 @@ typedef struct sl_pq_colw {
     int64_t c_slots, c_unc, c_comp;
     int32_t c_pages;
     int c_codec; /* codec of this chunk, -1 until its first page decides */
+    int c_level; /* its level for data pages (opt.level or SL_PQ_LEVEL_LITERALS) */
     sl_pq_acc cst;
     uint32_t *fresh; /* scratch: distinct dictionary entries of a slice */
     size_t fresh_cap;

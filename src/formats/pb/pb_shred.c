@@ -30,7 +30,8 @@
  *     after each, its key (the value just appended to the key column) is
  *     compared with the map's earlier keys in that column: a duplicate or
  *     more than 16 entries give up;
- *   - packed runs of repeated scalars are found by the tag table too;
+ *   - packed runs of repeated scalars are found by the tag table too
+ *     (int64/uint64 runs are written in bulk: packed_i64);
  *     unknown fields are skipped; closed-enum numbers the enum lacks are
  *     dropped as unknown fields (protobuf's rule);
  *   - anything else gives up: a malformed byte, a wrong wire type, groups,
@@ -332,10 +333,26 @@ SL_PB_INLINE sl_err_t put_scalar(uint8_t k, sl_col *c, sl_val v, int rep)
 /* A map entry p[0..end) that is exactly its key then its value (e->ktag
  * set): 1 when both are written, 0 when the entry has another shape
  * (nothing written: the caller shreds it as a message), -1 on a column
- * error. Saves the call and the per-field dispatch of a sub-message. */
+ * error. Saves the call and the per-field dispatch of a sub-message.
+ * map<string, string> has its own path (put_str's word copies; invalid
+ * UTF-8 there is -1, the record then goes the two-step way as it would
+ * after 0): -20% of a map entry's instructions on PlayEvent's ext. */
 static int map_entry(const sl_rec_sfield *e, sl_col *cols, const uint8_t *p, const uint8_t *end,
                      int rep)
 {
+    if (e->kkind == SL_SK_STR &&
+        e->vkind == SL_SK_STR) { /* string to string: no sl_val, no switch */
+        const uint8_t *kp, *vp;
+        uint64_t kl, vl;
+        if (end - p < 2 || p[0] != e->ktag || !(kp = rd_len(p + 1, end, &kl))) return 0;
+        p = kp + kl;
+        if (p >= end || p[0] != e->vtag || !(vp = rd_len(p + 1, end, &vl)) || vp + vl != end)
+            return 0;
+        return put_str(&cols[e->key_leaf], kp, (size_t)kl, rep) ||
+                       put_str(&cols[e->val_leaf], vp, (size_t)vl, rep)
+                   ? -1
+                   : 1;
+    }
     sl_val k, v;
     if (end - p < 2 || p[0] != e->ktag || !(p = rd_scalar(e->kkind, p + 1, end, &k)) || p >= end ||
         p[0] != e->vtag || !(p = rd_scalar(e->vkind, p + 1, end, &v)) || p != end)
@@ -347,13 +364,34 @@ static int map_entry(const sl_rec_sfield *e, sl_col *cols, const uint8_t *p, con
 }
 
 /* Is value k of the key column c equal to one of values [v0, k)? */
+/* Equal byte strings of n bytes: short ones by two overlapping words (or
+ * their 1-3 bytes), inline; longer by memcmp. */
+static inline int same_str(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x0, x1, y0, y1;
+        memcpy(&x0, a, 8), memcpy(&x1, a + n - 8, 8);
+        memcpy(&y0, b, 8), memcpy(&y1, b + n - 8, 8);
+        return !((x0 ^ y0) | (x1 ^ y1));
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x0, x1, y0, y1;
+        memcpy(&x0, a, 4), memcpy(&x1, a + n - 4, 4);
+        memcpy(&y0, b, 4), memcpy(&y1, b + n - 4, 4);
+        return !((x0 ^ y0) | (x1 ^ y1));
+    }
+    if (n < 4) return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    return !memcmp(a, b, n);
+}
+
 static int key_seen(const sl_col *c, size_t v0, size_t k)
 {
     if (c->type == SL_PT_BYTE_ARRAY) {
         uint32_t len = c->off[k + 1] - c->off[k];
         const uint8_t *p = c->val.p + c->off[k];
         for (size_t j = v0; j < k; j++)
-            if (c->off[j + 1] - c->off[j] == len && !memcmp(c->val.p + c->off[j], p, len)) return 1;
+            if (c->off[j + 1] - c->off[j] == len && same_str(c->val.p + c->off[j], p, len))
+                return 1;
         return 0;
     }
     size_t w = c->type == SL_PT_BOOLEAN                           ? 1
@@ -386,6 +424,62 @@ static int absent(shred *s, int32_t mi, int32_t from, int32_t to, int rep)
     return 0;
 }
 
+/* A varint that is known to end before the end of its buffer (a byte
+ * below 0x80 follows): no bounds checks. NULL past 10 bytes; the 10th
+ * keeps its low bit only, as sl_pb_varint. */
+SL_PB_INLINE const uint8_t *varint_ends(const uint8_t *p, uint64_t *x)
+{
+    uint64_t r = 0;
+#pragma GCC unroll 10
+    for (int i = 0; i < 10; i++) {
+        uint64_t b = p[i];
+        r |= (b & 0x7f) << (7 * i);
+        if (b < 0x80) {
+            *x = r;
+            return p + i + 1;
+        }
+    }
+    return NULL;
+}
+
+/* A packed run of int64/uint64 varints into c at once. The run must end
+ * with a varint's last byte (else it is truncated: -1); then each varint
+ * ends inside it, and there are at most as many as bytes. Room for that
+ * many is made first (capacity only: unused room is the next run's), the
+ * values and levels are written without a check each, and the counts
+ * move last: on -1 the column is unchanged. The number written, or -1.
+ * On 1M PlayEvents (recent_avids, 2.7M values in 0.8M runs) the runs took
+ * 232M instructions instead of 299M read and appended value by value. */
+static long packed_i64(sl_col *c, const uint8_t *p, const uint8_t *end, int rep0, int rep)
+{
+    if (p == end) return 0;
+    if (end[-1] >= 0x80) return -1;
+    size_t room = (size_t)(end - p), k = 0;
+    if (sl_col_reserve_levels(c, room) || sl_buf_reserve(&c->val, room * 8)) return -1;
+    uint8_t *d = c->val.p + c->val.len;
+    if (c->max_def | c->max_rep) {
+        uint8_t *df = c->def + c->n, *rp = c->rep + c->n, md = (uint8_t)c->max_def;
+        for (; p < end; k++) {
+            uint64_t x;
+            if (!(p = varint_ends(p, &x))) return -1;
+            memcpy(d + k * 8, &x, 8);
+            df[k] = md;
+            rp[k] = (uint8_t)rep;
+        }
+        rp[0] = (uint8_t)rep0;
+    } else {
+        for (; p < end; k++) {
+            uint64_t x;
+            if (!(p = varint_ends(p, &x))) return -1;
+            memcpy(d + k * 8, &x, 8);
+        }
+    }
+    c->n += k;
+    c->nvals += k;
+    c->val.len += k * 8;
+    return (long)k;
+}
+
 /* A packed run p[0..end) of a repeated scalar field: the number of
  * elements written (closed enums drop some), or -1. The first takes rep0. */
 static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op, const uint8_t *p,
@@ -394,14 +488,8 @@ static long shred_packed(shred *s, const sl_plan_field *f, const sl_rec_fop *op,
     size_t sz = op->wire == 1 ? 8 : op->wire == 5 ? 4 : 0;
     long n = 0;
     if (sz && (size_t)(end - p) % sz) return -1;
-    if (op->vk == SL_VK_I64 && op->conv == SL_CV_64 && sz == 0) { /* int64, uint64 */
-        sl_col *c = &s->e.cols[f->leaf];
-        for (int rep = rep0; p < end; rep = f->rep, n++) {
-            uint64_t x;
-            if (!(p = rd_varint_long(p, end, &x)) || sl_col_i64(c, (int64_t)x, rep)) return -1;
-        }
-        return n;
-    }
+    if (op->vk == SL_VK_I64 && op->conv == SL_CV_64 && sz == 0) /* int64, uint64 */
+        return packed_i64(&s->e.cols[f->leaf], p, end, rep0, f->rep);
     while (p < end) {
         sl_val v;
         if (sz == 0) {
