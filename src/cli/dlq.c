@@ -15,6 +15,11 @@
  * selected when its hour is in range; replay then takes, within the files,
  * the rows that match stream and reason.
  *
+ * Dead letters in a Kafka topic (dead_letter kind kafka): the same, read
+ * from the topic (engine/dl_kafka.h) from each partition's low to high
+ * watermark, leaving out what earlier replays took (engine/replay.h); the
+ * request names offset ranges instead of files.
+ *
  * Safety: replayed records of an hour the stream has committed are late;
  * under commit.late: drop they would be counted and not written. replay
  * refuses dead letters of a stream that drops late records and has
@@ -33,6 +38,7 @@
 #include "core/ostream.h"
 #include "engine/config.h"
 #include "engine/deadletter.h"
+#include "engine/dl_kafka.h"
 #include "engine/manifest.h"
 #include "engine/replay.h"
 #include "engine/state.h"
@@ -58,6 +64,7 @@ typedef struct sel {
     } * a;
     size_t n_a, cap_a;
     int64_t rows;
+    int kafka; /* dead_letter kind kafka: files are ranges of the topic */
 } sel;
 
 static void usage(FILE *f)
@@ -69,10 +76,11 @@ static void usage(FILE *f)
            "                       [--reason TEXT] [--rate N] [--dry-run] [--wait SECONDS]\n"
            "                       [--force]\n"
            "  list: this instance's dead letters per stream and hour, with the most frequent\n"
-           "        reason\n"
+           "        reason (with dead_letter kind kafka: those on the topic not replayed yet)\n"
            "  replay: re-ingest the selected dead letters through the pipeline, exactly once\n"
            "        (a request `sluice run` takes now, or when it next runs); replayed files\n"
-           "        move to DEAD_LETTER_PATH/_replayed/ID/. --wait follows it to its end.\n"
+           "        move to DEAD_LETTER_PATH/_replayed/ID/ (a topic's stay; what was\n"
+           "        replayed is remembered). --wait follows it to its end.\n"
            "        --rate: at most N dead letters per second (the pipeline's Kafka input goes on\n"
            "        meanwhile); --force replays into committed hours of streams whose\n"
            "        commit.late is drop\n"
@@ -106,6 +114,19 @@ static int add_row(sel *s, const sl_dl_rec *d)
         k++;
     if (k == a->n_top && a->n_top < 64) snprintf(a->top[a->n_top++].text, 160, "%s", d->reason);
     if (k < a->n_top) a->top[k].n++;
+    return 0;
+}
+
+/* A selected file (or range); -1 on NOMEM. */
+static int add_file(sel *s, const char *path, sl_error *err)
+{
+    char **nf = realloc(s->files, (s->n_files + 1) * sizeof *nf);
+    if (nf) s->files = nf;
+    if (!nf || !(nf[s->n_files] = strdup(path))) {
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    s->n_files++;
     return 0;
 }
 
@@ -150,19 +171,66 @@ static int select_files(sel *s, sl_error *err)
         sl_dl_close(r);
         if (k == -2) sl_error_set(err, SL_ERR_NOMEM, "out of memory");
         if (k < 0) rc = -1;
-        if (!rc && matched) {
-            char **nf = realloc(s->files, (s->n_files + 1) * sizeof *nf);
-            if (!nf || !(nf[s->n_files] = strdup(p))) {
-                if (nf) s->files = nf;
-                rc = -1;
-                sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-            } else {
-                s->files = nf;
-                s->n_files++;
-            }
-        }
+        if (!rc && matched) rc = add_file(s, p, err);
     }
     globfree(&g);
+    return rc;
+}
+
+/* The dead letters of the topic (dead_letter kind kafka) that no earlier
+ * replay took (engine/replay.h), in range, counted; each partition holding
+ * some becomes a range "kafka:TOPIC/P/LOW-HIGH" (the ends now). */
+static int select_topic(sel *s, sl_error *err)
+{
+    const char *topic = s->cfg->dead_letter.topic;
+    int32_t n = 0;
+    int64_t *lo = NULL, *hi = NULL;
+    sl_dl_prior *prior = NULL;
+    if (sl_dlk_topic_ends(s->cfg, topic, &n, &lo, &hi, err)) return -1;
+    int rc = sl_replay_prior_load(s->cfg->state_dir, &prior, err) ? -1 : 0;
+    for (int32_t p = 0; !rc && p < n; p++) {
+        if (lo[p] < 0 || hi[p] <= lo[p]) continue;
+        char name[1400];
+        snprintf(name, sizeof name, "kafka:%s/%d/%" PRId64 "-%" PRId64, topic, (int)p, lo[p],
+                 hi[p]);
+        sl_dl_reader *r = NULL;
+        if (sl_dl_open_cfg(&r, name, s->cfg, err)) {
+            rc = -1;
+            break;
+        }
+        sl_dl_rec d;
+        int k, matched = 0, idle = 0;
+        while ((k = sl_dl_next(r, &d, err)) != 0) {
+            if (k == SL_DL_AGAIN) {
+                if (++idle <= 150) continue;
+                sl_error_set(err, SL_ERR_IO,
+                             "dead-letter topic %s [%d]: offsets below %" PRId64
+                             " did not come within 15 s (a transaction still open? the "
+                             "brokers %s down?)",
+                             topic, (int)p, hi[p], s->cfg->source.brokers);
+                k = -1;
+            }
+            if (k < 0) break;
+            idle = 0;
+            if (strcmp(d.pipeline, s->cfg->pipeline) ||
+                (s->stream && (!d.stream || strcmp(d.stream, s->stream))) ||
+                (s->reason && !strstr(d.reason, s->reason)) || d.hour_ms < s->from ||
+                d.hour_ms > s->to || sl_replay_prior_has(prior, name, sl_dl_offset(r), &d))
+                continue;
+            matched = 1;
+            if (add_row(s, &d)) {
+                sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+                k = -1;
+                break;
+            }
+        }
+        sl_dl_close(r);
+        if (k < 0) rc = -1;
+        if (!rc && matched) rc = add_file(s, name, err);
+    }
+    sl_replay_prior_free(prior);
+    free(lo);
+    free(hi);
     return rc;
 }
 
@@ -201,8 +269,13 @@ static void print_list(sel *s, int json)
         printf("%-20s %-26s %12" PRId64 "  %.100s\n", s->a[i].stream[0] ? s->a[i].stream : "-",
                part, s->a[i].n, top_reason(&s->a[i]));
     }
-    printf("%" PRId64 " dead letter%s in %zu file%s\n", s->rows, s->rows == 1 ? "" : "s",
-           s->n_files, s->n_files == 1 ? "" : "s");
+    if (s->kafka)
+        printf("%" PRId64 " dead letter%s not replayed yet in %zu partition%s of topic %s\n",
+               s->rows, s->rows == 1 ? "" : "s", s->n_files, s->n_files == 1 ? "" : "s",
+               s->cfg->dead_letter.topic);
+    else
+        printf("%" PRId64 " dead letter%s in %zu file%s\n", s->rows, s->rows == 1 ? "" : "s",
+               s->n_files, s->n_files == 1 ? "" : "s");
 }
 
 /* Dead letters of streams that drop late records (commit.late: drop) and
@@ -257,6 +330,10 @@ static int write_request(sel *s, char *id, size_t cap, sl_error *err)
     if (s->stream) rc |= sl_buf_printf(&b, "stream %s\n", s->stream), lines++;
     if (s->reason) rc |= sl_buf_printf(&b, "reason %s\n", s->reason), lines++;
     if (s->rate) rc |= sl_buf_printf(&b, "rate %" PRId64 "\n", s->rate), lines++;
+    if (s->kafka && s->from != INT64_MIN) /* files are selected by their hour already */
+        rc |= sl_buf_printf(&b, "from_hour %" PRId64 "\n", s->from), lines++;
+    if (s->kafka && s->to != INT64_MAX)
+        rc |= sl_buf_printf(&b, "to_hour %" PRId64 "\n", s->to), lines++;
     for (size_t i = 0; i < s->n_files; i++, lines++)
         rc |= sl_buf_printf(&b, "file %s\n", s->files[i]);
     rc |= sl_buf_printf(&b, "end %d\n", lines);
@@ -352,23 +429,23 @@ int sl_cmd_dlq(int argc, char **argv)
     int rc = 1;
     char inst[9];
     s.cfg = cfg;
-    if (cfg->dead_letter.kind != SL_OUT_FILES) {
-        fprintf(stderr,
-                "sluice dlq: %s: dead_letter is a Kafka topic; read it with a Kafka client "
-                "(kcat) and produce the fixed records to the source topic\n",
-                file);
-        goto out;
-    }
-    if (sl_cli_read_instance(cfg, inst)) { /* never ran: no dead letters of its own */
+    s.kafka = cfg->dead_letter.kind == SL_OUT_KAFKA;
+    if (s.kafka) {
+        if (select_topic(&s, &err)) {
+            fprintf(stderr, "sluice dlq: %s\n", err.msg);
+            goto out;
+        }
+    } else if (sl_cli_read_instance(cfg, inst)) { /* never ran: no dead letters of its own */
         printf("no dead letters: %s has not run yet (no %s/instance)\n", cfg->pipeline,
                cfg->state_dir);
         rc = 0;
         goto out;
-    }
-    snprintf(s.prefix, sizeof s.prefix, "%s-%s-", cfg->pipeline, inst);
-    if (select_files(&s, &err)) {
-        fprintf(stderr, "sluice dlq: %s\n", err.msg);
-        goto out;
+    } else {
+        snprintf(s.prefix, sizeof s.prefix, "%s-%s-", cfg->pipeline, inst);
+        if (select_files(&s, &err)) {
+            fprintf(stderr, "sluice dlq: %s\n", err.msg);
+            goto out;
+        }
     }
     if (!replay || dry) {
         print_list(&s, json);
@@ -398,7 +475,8 @@ int sl_cmd_dlq(int argc, char **argv)
     }
     int pid = 0;
     int running = sl_state_running(cfg->state_dir, &pid) == 1;
-    printf("replay %s: %" PRId64 " dead letters in %zu files; %s\n", id, s.rows, s.n_files,
+    printf("replay %s: %" PRId64 " dead letters in %zu %s%s; %s\n", id, s.rows, s.n_files,
+           s.kafka ? "partition" : "file", s.n_files == 1 ? "" : "s",
            running ? "the running pipeline takes it now"
                    : "the pipeline is not running: `sluice run` takes it when it starts");
     rc = wait_s > 0 ? wait_done(cfg, id, wait_s) : 0;

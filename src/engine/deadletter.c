@@ -162,6 +162,7 @@ int sl_dl_headers(const sl_dl_rec *r, const char *names[SL_DL_N_HEADERS],
     HDR("sluice.kind", kind_of(r));
     NUM("sluice.hour", "%" PRId64, r->hour_ms);
     HDR("sluice.reason", r->reason);
+    if (r->kafka_ts >= 0) NUM("sluice.kafka_timestamp", "%" PRId64, r->kafka_ts);
 #undef NUM
 #undef HDR
     return n;

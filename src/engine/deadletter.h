@@ -20,7 +20,8 @@
  *   - a Kafka message (kind kafka): value = raw, key = the original key,
  *     headers sluice.pipeline, sluice.stream (absent: no stream),
  *     sluice.topic, sluice.partition, sluice.offset, sluice.record,
- *     sluice.kind, sluice.hour (epoch ms), sluice.reason.
+ *     sluice.kind, sluice.hour (epoch ms), sluice.reason,
+ *     sluice.kafka_timestamp (epoch ms; absent: none).
  * Files live under PATH/dt=YYYY-MM-DD/hour=HH/ of the audit hour (UTC), so
  * `sluice audit` reads only the hours it checks.
  */
@@ -51,7 +52,7 @@ typedef struct sl_dl_rec {
     size_t klen;              /* */
 } sl_dl_rec;
 
-enum { SL_DL_N_HEADERS = 9 };
+enum { SL_DL_N_HEADERS = 10 };
 
 /* The Parquet schema above (finished). On error s is freed. */
 sl_err_t sl_dl_schema(sl_schema *s, sl_error *err) SL_MUST_CHECK;
@@ -65,7 +66,7 @@ sl_err_t sl_dl_row(sl_batch *b, const sl_dl_rec *r) SL_MUST_CHECK;
 sl_err_t sl_dl_json(sl_buf *out, const sl_dl_rec *r) SL_MUST_CHECK;
 
 /* The Kafka headers: names[i] = values[i] (NUL-terminated), in the order
- * above; the numbers are written into num (at least 4 * 24 bytes). Returns
+ * above; the numbers are written into num (at least 5 * 24 bytes). Returns
  * how many (sluice.stream is left out for no stream). */
 int sl_dl_headers(const sl_dl_rec *r, const char *names[SL_DL_N_HEADERS],
                   const char *values[SL_DL_N_HEADERS], char *num, size_t num_cap);
@@ -75,12 +76,21 @@ int sl_dl_headers(const sl_dl_rec *r, const char *names[SL_DL_N_HEADERS],
 int sl_dl_dir(char *out, size_t cap, const char *root, int64_t hour_ms);
 
 /* Reading dead letters back (dl_read.c): a file of either form (by its
- * name: *.jsonl, else Parquet), row by row. */
+ * name: *.jsonl, else Parquet), or an offset range of a dead-letter topic
+ * ("kafka:TOPIC/PARTITION/FROM-TO", engine/dl_kafka.h: needs cfg for the
+ * cluster; NULL cfg opens files only), row by row. */
 typedef struct sl_dl_reader sl_dl_reader;
+struct sl_cfg;
 sl_err_t sl_dl_open(sl_dl_reader **out, const char *path, sl_error *err) SL_MUST_CHECK;
+sl_err_t sl_dl_open_cfg(sl_dl_reader **out, const char *path, const struct sl_cfg *cfg,
+                        sl_error *err) SL_MUST_CHECK;
 /* 1: the next row in *d (its strings and bytes valid until the next call),
- * 0: the end, -1: an error in err (a damaged file). */
+ * 0: the end, -1: an error in err (a damaged file); from a topic also
+ * SL_DL_AGAIN: nothing yet (it waited up to 100 ms), ask again. */
+#define SL_DL_AGAIN 2
 int sl_dl_next(sl_dl_reader *r, sl_dl_rec *d, sl_error *err);
+/* The Kafka offset of the last row of a topic's range, -1 for a file. */
+int64_t sl_dl_offset(const sl_dl_reader *r);
 /* The number of the row the next sl_dl_next returns (from 0). */
 int64_t sl_dl_row_no(const sl_dl_reader *r);
 /* Go forward to row number `row` (row groups skipped whole). */

@@ -1,5 +1,6 @@
 /* dl_read.c - reading dead letters back (`sluice dlq`, replay.c): a
- * dead-letter file of either form, one sl_dl_rec at a time.
+ * dead-letter file of either form, one sl_dl_rec at a time (and, through
+ * dl_kafka.c, an offset range of a dead-letter topic).
  *
  * Parquet: the file is mapped (pq_reader) and read one row group at a
  * time into a batch of the file's own schema; columns are found by name,
@@ -24,6 +25,7 @@
 #include "core/base64.h"
 #include "core/json_flat.h"
 #include "engine/deadletter.h"
+#include "engine/dl_kafka.h"
 #include "formats/parquet/pq_reader.h"
 
 enum {
@@ -48,6 +50,7 @@ static const char *const names[F_N] = {
 
 struct sl_dl_reader {
     char *path;
+    sl_dlk *k; /* a dead-letter topic's range (dl_kafka.c), else a file */
     int jsonl;
     int64_t row; /* the next row's number */
     /* parquet */
@@ -70,6 +73,7 @@ struct sl_dl_reader {
 void sl_dl_close(sl_dl_reader *r)
 {
     if (!r) return;
+    sl_dlk_close(r->k);
     sl_pq_reader_close(&r->pq);
     sl_batch_free(&r->b);
     if (r->f) fclose(r->f);
@@ -89,6 +93,12 @@ static int ends_with(const char *s, const char *x)
 
 sl_err_t sl_dl_open(sl_dl_reader **out, const char *path, sl_error *err)
 {
+    return sl_dl_open_cfg(out, path, NULL, err);
+}
+
+sl_err_t sl_dl_open_cfg(sl_dl_reader **out, const char *path, const struct sl_cfg *cfg,
+                        sl_error *err)
+{
     sl_dl_reader *r = calloc(1, sizeof *r);
     *out = NULL;
     if (!r || !(r->path = strdup(path))) {
@@ -97,7 +107,11 @@ sl_err_t sl_dl_open(sl_dl_reader **out, const char *path, sl_error *err)
     }
     sl_err_t rc = SL_OK;
     r->jsonl = ends_with(path, ".jsonl");
-    if (r->jsonl) {
+    if (!strncmp(path, "kafka:", 6)) {
+        rc = cfg ? sl_dlk_open(&r->k, path, cfg, err)
+                 : sl_error_set(err, SL_ERR_INVALID, "%s: a dead-letter topic needs the pipeline",
+                                path);
+    } else if (r->jsonl) {
         if (!(r->f = fopen(path, "r"))) rc = sl_error_errno(err, errno, "%s: cannot open", path);
     } else if (!(rc = sl_pq_reader_open_file(&r->pq, path, err))) {
         for (int i = 0; i < F_N; i++) {
@@ -285,9 +299,16 @@ static int js_next(sl_dl_reader *r, sl_dl_rec *d, sl_error *err)
 
 int sl_dl_next(sl_dl_reader *r, sl_dl_rec *d, sl_error *err)
 {
-    int k = r->jsonl ? js_next(r, d, err) : pq_next(r, d, err);
-    if (k > 0) r->row++;
+    int k = r->k       ? sl_dlk_next(r->k, d, 100, err)
+            : r->jsonl ? js_next(r, d, err)
+                       : pq_next(r, d, err);
+    if (k == 1) r->row++;
     return k;
+}
+
+int64_t sl_dl_offset(const sl_dl_reader *r)
+{
+    return r->k ? sl_dlk_offset(r->k) : -1;
 }
 
 int64_t sl_dl_row_no(const sl_dl_reader *r)
@@ -297,15 +318,23 @@ int64_t sl_dl_row_no(const sl_dl_reader *r)
 
 sl_err_t sl_dl_skip(sl_dl_reader *r, int64_t row, sl_error *err)
 {
-    if (!r->jsonl) /* whole row groups by their footer counts */
+    if (!r->jsonl && !r->k) /* whole row groups by their footer counts */
         while (r->at >= r->b.nrows && r->rg < r->pq.meta.n_row_groups &&
                r->row + r->pq.meta.row_groups[r->rg].num_rows <= row) {
             r->row += r->pq.meta.row_groups[r->rg].num_rows;
             r->rg++;
         }
     sl_dl_rec d;
+    int idle = 0;
     while (r->row < row) {
         int k = sl_dl_next(r, &d, err);
+        if (k == SL_DL_AGAIN) { /* a topic: rows already read once must come back */
+            if (++idle > 600)
+                return sl_error_set(err, SL_ERR_IO, "%s: row %lld did not come back within 60 s",
+                                    r->path, (long long)row);
+            continue;
+        }
+        idle = 0;
         if (k < 0) return err->code;
         if (k == 0)
             return sl_error_set(err, SL_ERR_CORRUPT,

@@ -34,6 +34,13 @@
  * They move no watermark: the job has a partition of its own that is no
  * input partition.
  *
+ * A dead-letter topic (dead_letter kind kafka) is replayed the same way:
+ * its "files" are offset ranges "kafka:TOPIC/P/FROM-TO" (engine/dl_kafka.h),
+ * a row is a message of the range. Its messages stay, so finishing keeps
+ * the request as STATE/dlq/replayed/ID.req instead of moving files, and a
+ * dead letter an earlier replay selected is skipped (sl_replay_prior_has;
+ * `sluice dlq` leaves them out too).
+ *
  * Memory: one row group of one dead-letter file. The worker's share of
  * time: SL_REPLAY_ROWS rows per loop turn, so its Kafka partitions keep
  * flowing.
@@ -51,6 +58,8 @@
 #include "core/log.h"
 #include "core/ostream.h"
 #include "engine/deadletter.h"
+#include "engine/dl_kafka.h"
+#include "engine/replay.h"
 #include "engine/rt_int.h"
 
 #define SL_REPLAY_ROWS    512
@@ -60,9 +69,11 @@ struct sl_replay_job {
     char id[256];
     char **files;
     int32_t n_files;
-    char *stream, *reason; /* filters, NULL: any */
-    int64_t rate;          /* dead letters replayed per second at most, 0: no bound */
-    int64_t t0, base;      /* when the worker began, and what was replayed before */
+    char *stream, *reason;      /* filters, NULL: any */
+    int64_t hour_from, hour_to; /* the dead letters' hours, inclusive */
+    sl_dl_prior *prior;         /* Kafka ranges: what earlier replays took (skipped) */
+    int64_t rate;               /* dead letters replayed per second at most, 0: no bound */
+    int64_t t0, base;           /* when the worker began, and what was replayed before */
     /* the worker's, between barriers */
     int32_t file;
     int64_t row;
@@ -81,6 +92,7 @@ struct sl_replay_job {
 void sl_replay_free(sl_replay_job *j)
 {
     if (!j) return;
+    sl_replay_prior_free(j->prior);
     sl_dl_close(j->rd);
     for (int32_t i = 0; i < j->n_files; i++)
         free(j->files[i]);
@@ -100,16 +112,18 @@ void sl_replay_paths(const char *state_dir, const char *id, char *req, char *don
 
 /* Load request `id` (the file's lines: "id ID", "stream S", "reason TEXT",
  * "file PATH", ..., "end N"). NULL with err when it cannot be read. */
-static sl_replay_job *load(const char *state_dir, const char *id, sl_error *err)
+static sl_replay_job *load_file(const char *req, const char *id, sl_error *err)
 {
-    char req[4200], done[4200];
-    sl_replay_paths(state_dir, id, req, done, sizeof req);
     FILE *f = fopen(req, "r");
     if (!f) {
         sl_error_errno(err, errno, "dead-letter replay %s: cannot read %s", id, req);
         return NULL;
     }
     sl_replay_job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->hour_from = INT64_MIN;
+        j->hour_to = INT64_MAX;
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -131,6 +145,10 @@ static sl_replay_job *load(const char *state_dir, const char *id, sl_error *err)
             bad = !(j->reason = strdup(v));
         else if (!strcmp(line, "rate"))
             bad = (j->rate = strtoll(v, NULL, 10)) <= 0;
+        else if (!strcmp(line, "from_hour"))
+            j->hour_from = strtoll(v, NULL, 10);
+        else if (!strcmp(line, "to_hour"))
+            j->hour_to = strtoll(v, NULL, 10);
         else if (!strcmp(line, "file")) {
             char **nf = realloc(j->files, (size_t)(j->n_files + 1) * sizeof *nf);
             if (!nf || !(nf[j->n_files] = strdup(v))) {
@@ -156,6 +174,131 @@ static sl_replay_job *load(const char *state_dir, const char *id, sl_error *err)
     }
     snprintf(j->id, sizeof j->id, "%s", id);
     return j;
+}
+
+static sl_replay_job *load(const char *state_dir, const char *id, sl_error *err)
+{
+    char req[4200], done[4200];
+    sl_replay_paths(state_dir, id, req, done, sizeof req);
+    return load_file(req, id, err);
+}
+
+static int job_matches(const sl_replay_job *j, const sl_dl_rec *d)
+{
+    if (j->stream && (!d->stream || strcmp(d->stream, j->stream))) return 0;
+    if (j->reason && !strstr(d->reason, j->reason)) return 0;
+    return d->hour_ms >= j->hour_from && d->hour_ms <= j->hour_to;
+}
+
+static int kafka_job(const sl_replay_job *j)
+{
+    return j->n_files > 0 && !strncmp(j->files[0], "kafka:", 6);
+}
+
+/* ---- what earlier replays of a dead-letter topic took ----
+ * Files that were replayed move aside; a topic's messages stay. So a
+ * finished replay of a topic keeps its request as STATE/dlq/replayed/ID.req
+ * (its ranges and filters), and a dead letter any of those selects was
+ * replayed: `sluice dlq` and later replays leave it out. */
+
+struct sl_dl_prior {
+    sl_replay_job **j;
+    int32_t n;
+};
+
+static void prior_path(const char *state_dir, const char *id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/dlq/replayed%s%s%s", state_dir, id ? "/" : "", id ? id : "",
+             id ? ".req" : "");
+}
+
+void sl_replay_prior_free(sl_dl_prior *p)
+{
+    if (!p) return;
+    for (int32_t i = 0; i < p->n; i++)
+        sl_replay_free(p->j[i]);
+    free(p->j);
+    free(p);
+}
+
+sl_err_t sl_replay_prior_load(const char *state_dir, sl_dl_prior **out, sl_error *err)
+{
+    char dir[4200], path[4600];
+    *out = calloc(1, sizeof **out);
+    if (!*out) return sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    prior_path(state_dir, NULL, dir, sizeof dir);
+    DIR *d = opendir(dir);
+    if (!d) return SL_OK; /* none yet */
+    struct dirent *de;
+    sl_err_t rc = SL_OK;
+    while (!rc && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || de->d_name[0] == '.' || strcmp(de->d_name + n - 4, ".req")) continue;
+        char id[256];
+        snprintf(id, sizeof id, "%.*s", (int)(n - 4), de->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        sl_replay_job *j = load_file(path, id, err);
+        sl_replay_job **nj = j ? realloc((*out)->j, (size_t)((*out)->n + 1) * sizeof *nj) : NULL;
+        if (!j)
+            rc = err->code;
+        else if (!nj) {
+            sl_replay_free(j);
+            rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        } else {
+            (*out)->j = nj;
+            nj[(*out)->n++] = j;
+        }
+    }
+    closedir(d);
+    if (rc) {
+        sl_replay_prior_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int sl_replay_prior_has(const sl_dl_prior *p, const char *range, int64_t offset, const sl_dl_rec *d)
+{
+    char topic[1024], t2[1024];
+    int32_t part, p2;
+    int64_t from, to;
+    if (!p || sl_dlk_parse(range, topic, sizeof topic, &part, &from, &to)) return 0;
+    for (int32_t i = 0; i < p->n; i++) {
+        if (!job_matches(p->j[i], d)) continue;
+        for (int32_t k = 0; k < p->j[i]->n_files; k++)
+            if (!sl_dlk_parse(p->j[i]->files[k], t2, sizeof t2, &p2, &from, &to) && p2 == part &&
+                offset >= from && offset < to && !strcmp(t2, topic))
+                return 1;
+    }
+    return 0;
+}
+
+/* A finished replay of a topic: its request kept as the record of what it
+ * took (idempotent: finishing is redone at recovery). */
+static sl_err_t keep_selection(const sl_rt *rt, const char *id, const char *req, sl_error *err)
+{
+    char dir[4200], to[4600];
+    prior_path(rt->cfg->state_dir, NULL, dir, sizeof dir);
+    prior_path(rt->cfg->state_dir, id, to, sizeof to);
+    sl_err_t rc = sl_mkdirs(dir, err);
+    FILE *f = rc ? NULL : fopen(req, "r");
+    if (!rc && !f) return sl_error_errno(err, errno, "cannot read %s", req);
+    if (rc) return rc;
+    sl_buf b = SL_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (sl_buf_append(&b, chunk, n)) rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+    fclose(f);
+    sl_atomic_file af;
+    if (!rc && !(rc = sl_atomic_open(&af, to, err))) {
+        if ((rc = sl_ostream_write(af.os, b.p, b.len, err)))
+            sl_atomic_abort(&af);
+        else
+            rc = sl_atomic_commit(&af, err);
+    }
+    sl_buf_free(&b);
+    return rc;
 }
 
 /* The next request to run: one the manifest says is under way, else the
@@ -197,9 +340,7 @@ static int next_request(const sl_rt *rt, char *id, size_t cap)
 
 void sl_replay_tick(sl_rt *rt, int64_t now_ms)
 {
-    if (rt->cfg->dead_letter.kind != SL_OUT_FILES || !rt->nw ||
-        now_ms - rt->replay_poll_ms < SL_REPLAY_POLL_MS)
-        return;
+    if (!rt->nw || now_ms - rt->replay_poll_ms < SL_REPLAY_POLL_MS) return;
     rt->replay_poll_ms = now_ms;
     if (rt->replay) { /* under way; an operator may withdraw it by removing its request */
         char req[4200], done[4200];
@@ -226,6 +367,12 @@ void sl_replay_tick(sl_rt *rt, int64_t now_ms)
                SL_F_STR("error", e.msg));
         return;
     }
+    if (kafka_job(j) && sl_replay_prior_load(rt->cfg->state_dir, &j->prior, &e)) {
+        SL_LOG(SL_LOG_ERROR, "dead-letter replay: what earlier replays took cannot be read",
+               SL_F_STR("id", id), SL_F_STR("error", e.msg));
+        sl_replay_free(j);
+        return;
+    }
     for (int32_t i = 0; i < rt->mf.n_replays; i++) /* resume where the manifest says */
         if (!strcmp(rt->mf.replays[i].id, id)) {
             const sl_mf_replay *m = &rt->mf.replays[i];
@@ -247,8 +394,7 @@ void sl_replay_tick(sl_rt *rt, int64_t now_ms)
 int sl_replay_pending(const sl_rt *rt)
 {
     char id[256];
-    return rt->replay != NULL ||
-           (rt->cfg->dead_letter.kind == SL_OUT_FILES && next_request(rt, id, sizeof id));
+    return rt->replay != NULL || next_request(rt, id, sizeof id);
 }
 
 /* Into manifest m: the job's state at the barrier, and every replay of the
@@ -342,7 +488,8 @@ sl_err_t sl_replay_finish(sl_rt *rt, sl_error *err)
         if (!j) return err->code;
         sl_err_t rc = SL_OK;
         for (int32_t k = 0; !rc && k < j->n_files; k++)
-            rc = move_aside(rt, r->id, j->files[k], err);
+            if (strncmp(j->files[k], "kafka:", 6)) rc = move_aside(rt, r->id, j->files[k], err);
+        if (!rc && kafka_job(j)) rc = keep_selection(rt, r->id, req, err);
         sl_fault_point("replay.moved");
         snprintf(dir, sizeof dir, "%s/dlq/done", rt->cfg->state_dir);
         if (!rc) rc = sl_mkdirs(dir, err);
@@ -462,7 +609,8 @@ sl_err_t sl_replay_step(sl_worker *w, sl_replay_job *j, sl_error *err)
                 j->done = 1;
                 break;
             }
-            if (sl_dl_open(&j->rd, j->files[j->file], &e) || sl_dl_skip(j->rd, j->row, &e)) {
+            if (sl_dl_open_cfg(&j->rd, j->files[j->file], w->rt->cfg, &e) ||
+                sl_dl_skip(j->rd, j->row, &e)) {
                 SL_LOG(SL_LOG_ERROR, "dead-letter replay: a file cannot be read; skipped",
                        SL_F_STR("id", j->id), SL_F_STR("file", j->files[j->file]),
                        SL_F_STR("error", e.msg));
@@ -475,7 +623,8 @@ sl_err_t sl_replay_step(sl_worker *w, sl_replay_job *j, sl_error *err)
         }
         sl_dl_rec d;
         int k = sl_dl_next(j->rd, &d, &e);
-        if (k <= 0) { /* the end of the file, or a damaged rest */
+        if (k == SL_DL_AGAIN) break; /* a topic's range not read to its end yet: next turn */
+        if (k <= 0) {                /* the end of the file, or a damaged rest */
             if (k < 0)
                 SL_LOG(SL_LOG_ERROR, "dead-letter replay: the rest of a file cannot be read",
                        SL_F_STR("id", j->id), SL_F_STR("file", j->files[j->file]),
@@ -489,8 +638,9 @@ sl_err_t sl_replay_step(sl_worker *w, sl_replay_job *j, sl_error *err)
         j->row++;
         j->n[SL_RP_COUNT_ROWS]++;
         if (strcmp(d.pipeline, w->rt->cfg->pipeline)) continue; /* another pipeline's */
-        if (j->stream && (!d.stream || strcmp(d.stream, j->stream))) continue;
-        if (j->reason && !strstr(d.reason, j->reason)) continue;
+        if (!job_matches(j, &d)) continue;
+        if (j->prior && sl_replay_prior_has(j->prior, j->files[j->file], sl_dl_offset(j->rd), &d))
+            continue; /* an earlier replay of the topic took it */
         j->n[SL_RP_REPLAYED]++;
         budget--;
         sl_fault_point("replay.record");

@@ -45,21 +45,7 @@ sed 's/string region = 99;/int64 region = 99;/' "$T/play_event.proto" > "$T/fixe
 # the 300 that the first schema cannot decode: in hour 0, with their event
 # time as Kafka timestamp (python's Kafka client: kcat cannot set it), so
 # their dead letters are counted in hour 0 too
-mkdir -p "$T/py"
-/usr/bin/python3 - "$T/fixed.proto" "$T/py" "$BROKERS" $START $M <<'PY'
-import os, subprocess, sys, importlib
-from confluent_kafka import Producer
-proto, py, brokers, start, m = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-subprocess.run(['protoc', '-I', os.path.dirname(proto), '--python_out', py, proto], check=True)
-sys.path.insert(0, py)
-pb = importlib.import_module('fixed_pb2')
-p = Producer({'bootstrap.servers': brokers, 'enable.idempotence': True})
-for i in range(m):
-    t = start + 600000 + i * 1000
-    e = pb.PlayEvent(log_id='001000', mid=700000 + i, play_seconds=i, event_time_ms=t, region=-(i * 7919) - 1)
-    p.produce('events', value=e.SerializeToString(), partition=1, timestamp=t)
-assert p.flush(30) == 0
-PY
+/usr/bin/python3 "$TOOLS/region_events.py" "$T/fixed.proto" "$T/py" "$BROKERS" $START $M 1
 
 conf() { # conf LATE: the pipeline file with the stream's commit.late
   cat > "$T/p.yaml" <<YAML

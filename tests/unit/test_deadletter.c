@@ -8,6 +8,7 @@
 
 #include "core/ostream.h"
 #include "engine/deadletter.h"
+#include "engine/dl_kafka.h"
 #include "formats/parquet/pq_reader.h"
 #include "formats/parquet/pq_writer.h"
 #include "test.h"
@@ -67,7 +68,7 @@ static void test_headers(void)
     const char *n[SL_DL_N_HEADERS], *v[SL_DL_N_HEADERS];
     char num[128];
     int k = sl_dl_headers(&r, n, v, num, sizeof num);
-    CHECK_EQ_INT(k, 9);
+    CHECK_EQ_INT(k, 10);
     static const char *want[][2] = {{"sluice.pipeline", "p1"},
                                     {"sluice.stream", "play"},
                                     {"sluice.topic", "events"},
@@ -76,13 +77,18 @@ static void test_headers(void)
                                     {"sluice.record", "7"},
                                     {"sluice.kind", "record"},
                                     {"sluice.hour", "1764547200000"},
-                                    {"sluice.reason", "decode: field 7 (\"x\"): truncated"}};
-    for (int i = 0; i < k && i < 9; i++)
+                                    {"sluice.reason", "decode: field 7 (\"x\"): truncated"},
+                                    {"sluice.kafka_timestamp", "1764547200123"}};
+    for (int i = 0; i < k && i < 10; i++)
         CHECK(!strcmp(n[i], want[i][0]) && !strcmp(v[i], want[i][1]));
     r.stream = NULL; /* no stream: no header */
+    CHECK_EQ_INT(sl_dl_headers(&r, n, v, num, sizeof num), 9);
+    for (int i = 0; i < 9; i++)
+        CHECK(strcmp(n[i], "sluice.stream") != 0);
+    r.kafka_ts = -1; /* no timestamp: no header */
     CHECK_EQ_INT(sl_dl_headers(&r, n, v, num, sizeof num), 8);
     for (int i = 0; i < 8; i++)
-        CHECK(strcmp(n[i], "sluice.stream") != 0);
+        CHECK(strcmp(n[i], "sluice.kafka_timestamp") != 0);
 }
 
 static void test_dir(void)
@@ -267,8 +273,33 @@ static void test_read_back(void)
     sl_schema_free(&s);
 }
 
+/* Names of a dead-letter topic's ranges: "kafka:TOPIC/PARTITION/FROM-TO". */
+static void test_range_names(void)
+{
+    char t[64];
+    int32_t p;
+    int64_t f, to;
+    CHECK(sl_dlk_parse("kafka:dlq/3/10-250", t, sizeof t, &p, &f, &to) == 0 && !strcmp(t, "dlq") &&
+          p == 3 && f == 10 && to == 250);
+    CHECK(sl_dlk_parse("kafka:a.b-c_d/0/0-0", t, sizeof t, &p, &f, &to) == 0 &&
+          !strcmp(t, "a.b-c_d") && p == 0 && f == 0 && to == 0);
+    static const char *bad[] = {"dlq/3/10-250",       "kafka:/3/10-250",
+                                "kafka:dlq/3/250-10", "kafka:dlq/-1/0-1",
+                                "kafka:dlq/3/0-1x",   "kafka:dlq/3",
+                                "kafka:dlq/3/10",     "kafka:dlq/x/0-1",
+                                "kafka:dlq/3/-5-1",   "kafka:dlq/99999999999/0-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(sl_dlk_parse(bad[i], t, sizeof t, &p, &f, &to) == -1);
+    CHECK(sl_dlk_parse("kafka:a-very-long-topic-name-indeed/0/0-1", t, 8, &p, &f, &to) == -1);
+    /* a range is not a file: without the pipeline it cannot be opened */
+    sl_dl_reader *r = NULL;
+    sl_error e;
+    CHECK(sl_dl_open(&r, "kafka:dlq/0/0-10", &e) == SL_ERR_INVALID && r == NULL);
+}
+
 int main(void)
 {
+    RUN(test_range_names);
     RUN(test_json);
     RUN(test_headers);
     RUN(test_dir);
