@@ -325,12 +325,13 @@ int sl_retry_local(sl_worker *w, const sl_error *err)
 /* The pool failed to close files of this worker (marked retry_req on
  * rt->done): drop their units, over two periods when the file belongs to
  * the checkpoint under way. Returns 0 when the attempt must restart. */
-int sl_retry_requests(sl_worker *w)
+int sl_retry_requests(sl_worker *w, sl_error *err)
 {
     sl_rt *rt = w->rt;
     closure c;
     if (!closure_init(w, &c)) {
         closure_free(&c);
+        sl_error_set(err, SL_ERR_NOMEM, "out of memory retrying an output");
         return 0;
     }
     uint64_t from = w->done_ckpt + 1;
@@ -340,6 +341,8 @@ int sl_retry_requests(sl_worker *w)
     for (sl_bucket *b = rt->done; b; b = b->qnext)
         if (b->retry_req && b->worker == w->id) {
             b->retry_req = 0;
+            /* failed while a drop was under way that took it: nothing more */
+            if (b->dropped) continue;
             b->dropped = 1;
             c.unit[bucket_unit(w, b)] = 1;
             if (b->ckpt < from) from = b->ckpt;
@@ -349,13 +352,22 @@ int sl_retry_requests(sl_worker *w)
     int ok = 1;
     if (first.code) ok = drop(w, &c, from, "close", &first);
     closure_free(&c);
-    if (!ok) return 0; /* req_pending stays: the checkpoint ends with the attempt */
+    if (!ok) { /* req_pending stays: the checkpoint ends with the attempt */
+        *err = first;
+        sl_error_prefix(err, "an output failed and cannot be retried locally");
+        return 0;
+    }
     /* only now may the coordinator write the manifest (positions, counts);
      * a request that came meanwhile keeps the flag for the next turn */
     pthread_mutex_lock(&rt->mu);
     int more = 0;
-    for (sl_bucket *b = rt->done; b && !more; b = b->qnext)
-        more = b->retry_req && b->worker == w->id;
+    for (sl_bucket *b = rt->done; b; b = b->qnext)
+        if (b->retry_req && b->worker == w->id) {
+            if (b->dropped)
+                b->retry_req = 0; /* the drop just made took it */
+            else
+                more = 1;
+        }
     if (!more) atomic_store(&w->req_pending, 0);
     pthread_cond_broadcast(&rt->cv);
     pthread_mutex_unlock(&rt->mu);

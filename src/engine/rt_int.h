@@ -391,7 +391,7 @@ void sl_retry_rolled(sl_worker *w, sl_bucket *b);
  * when the attempt must restart. */
 int sl_retry_local(sl_worker *w, const sl_error *err);
 /* The pool's requests (req_pending): 0 when the attempt must restart. */
-int sl_retry_requests(sl_worker *w);
+int sl_retry_requests(sl_worker *w, sl_error *err);
 /* The pool, rt->mu held, for a bucket whose close failed: 1 when its
  * worker drops it (the checkpoint waits), 0: the checkpoint fails. */
 int sl_retry_pool_failed(sl_rt *rt, sl_bucket *b);

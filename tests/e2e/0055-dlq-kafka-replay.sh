@@ -81,7 +81,7 @@ grep -q "$M dead letters in 1 partition;" "$T/replay.out" ||
   { cat "$T/replay.out"; fail "replay: unexpected answer"; }
 ID=$(sed -E 's/^replay ([^:]+):.*/\1/' "$T/replay.out")
 
-(cd "$T" && SL_FAULT=replay.record:120 exec "$SLUICE" run p.yaml) 2> "$T/crash.log" &
+(cd "$T" && SL_FAULT=replay.record:150 exec "$SLUICE" run p.yaml) 2> "$T/crash.log" &
 pid=$!
 for _ in $(seq 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 kill -9 $pid 2>/dev/null || true
