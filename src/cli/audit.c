@@ -15,7 +15,9 @@
  *     not reconcilable per hour and are reported as such (not a failure);
  *   - dead letters (dead_letter kind files): the rows of the hour's
  *     dead-letter directory whose `stream` is the partition's (Parquet: that
- *     one column is read; JSON lines: each line's "stream");
+ *     one column is read; JSON lines: each line's "stream"); kind kafka:
+ *     this instance's messages on the dead-letter topic with that stream
+ *     and hour (the sluice.* headers, read_committed, the whole topic once);
  *   - the identity read = written + filtered + dead_lettered + late.
  * Files of other instances of the pipeline (PIPELINE-XXXXXXXX-*, their own
  * state directories audit them) are skipped; any other .parquet or .jsonl
@@ -103,7 +105,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
     char name[64], why[2400] = "", note[300] = "";
     sl_cli_fmt_hour(name, sizeof name, p->hour);
     found f = {0};
-    int lake = 0, dl = a->cfg->dead_letter.kind == SL_OUT_FILES;
+    int lake = 0, dl = 1;
     int64_t dead_found = 0, dead_want = p->dead + expired_dead(a, p->stream, p->hour);
     if (p->read != p->written + p->filtered + p->dead + p->late)
         add_why(why, sizeof why,
@@ -170,8 +172,8 @@ static void check_pipeline(audit_run *a, int64_t hour, int64_t read, int64_t dea
 {
     char name[64], why[1200] = "";
     sl_cli_fmt_hour(name, sizeof name, hour);
-    int dl = a->cfg->dead_letter.kind == SL_OUT_FILES;
-    int64_t found_n = dl ? sl_audit_dead_rows(a, hour, "") : 0;
+    int dl = 1;
+    int64_t found_n = sl_audit_dead_rows(a, hour, "");
     if (read != dead)
         add_why(why, sizeof why, "read %" PRId64 " is not dead_lettered %" PRId64, read, dead);
     if (dl && found_n != dead)
@@ -345,6 +347,7 @@ int sl_cmd_audit(int argc, char **argv)
 out:
     free(a.v);
     free(a.dl);
+    free(a.kx);
     sl_pipeline_free(&pl);
     sl_cfg_free(cfg);
     return rc;

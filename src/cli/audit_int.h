@@ -39,6 +39,14 @@ typedef struct audit_run {
     } * dl;
     size_t n_dl, cap_dl;
     char dl_err[600];
+    /* dead_letter kind kafka: this instance's dead letters on the topic per
+     * (stream, hour), read once */
+    int kx_loaded;
+    struct kx_count {
+        char stream[NAME_MAX_];
+        int64_t hour, n;
+    } * kx;
+    size_t n_kx, cap_kx;
 } audit_run;
 
 typedef struct found {

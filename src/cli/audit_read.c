@@ -15,6 +15,7 @@
 #include "cli/audit_int.h"
 #include "core/json_flat.h"
 #include "engine/deadletter.h"
+#include "engine/dl_kafka.h"
 #include "formats/parquet/pq_reader.h"
 
 /* ---- the audit log ---- */
@@ -384,8 +385,52 @@ static void dead_dir(audit_run *a, const char *dir)
     closedir(d);
 }
 
+/* dead_letter kind kafka: read the whole topic once, counting this
+ * instance's dead letters per (stream, hour). */
+static int kx_add(void *arg, const char *range, int64_t offset, const sl_dl_rec *d)
+{
+    audit_run *a = arg;
+    (void)range, (void)offset;
+    const char *inst = a->prefix + strlen(a->cfg->pipeline) + 1; /* "INSTANCE-" */
+    if (strcmp(d->pipeline, a->cfg->pipeline) || (d->instance && strncmp(d->instance, inst, 8)))
+        return 0;
+    const char *st = d->stream ? d->stream : "";
+    for (size_t i = 0; i < a->n_kx; i++)
+        if (a->kx[i].hour == d->hour_ms && !strcmp(a->kx[i].stream, st)) {
+            a->kx[i].n++;
+            return 0;
+        }
+    if (a->n_kx == a->cap_kx) {
+        size_t nc = a->cap_kx ? a->cap_kx * 2 : 64;
+        struct kx_count *n = realloc(a->kx, nc * sizeof *n);
+        if (!n) return -1;
+        a->kx = n;
+        a->cap_kx = nc;
+    }
+    struct kx_count *c = &a->kx[a->n_kx++];
+    snprintf(c->stream, sizeof c->stream, "%s", st);
+    c->hour = d->hour_ms;
+    c->n = 1;
+    return 0;
+}
+
+static void load_topic(audit_run *a)
+{
+    if (a->kx_loaded) return;
+    a->kx_loaded = 1;
+    sl_error e;
+    if (sl_dlk_each(a->cfg, a->cfg->dead_letter.topic, kx_add, a, &e))
+        snprintf(a->dl_err, sizeof a->dl_err, "%.590s", e.msg);
+}
+
 int64_t sl_audit_dead_rows(audit_run *a, int64_t hour, const char *stream)
 {
+    if (a->cfg->dead_letter.kind == SL_OUT_KAFKA) {
+        load_topic(a);
+        for (size_t i = 0; i < a->n_kx; i++)
+            if (a->kx[i].hour == hour && !strcmp(a->kx[i].stream, stream)) return a->kx[i].n;
+        return 0;
+    }
     load_dead(a, hour);
     for (size_t i = 0; i < a->n_dl; i++)
         if (!strcmp(a->dl[i].stream, stream)) return a->dl[i].n;

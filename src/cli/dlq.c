@@ -64,7 +64,8 @@ typedef struct sel {
     } * a;
     size_t n_a, cap_a;
     int64_t rows;
-    int kafka; /* dead_letter kind kafka: files are ranges of the topic */
+    int kafka;        /* dead_letter kind kafka: files are ranges of the topic */
+    char instance[9]; /* this state directory's (engine/state.h) */
 } sel;
 
 static void usage(FILE *f)
@@ -162,6 +163,7 @@ static int select_files(sel *s, sl_error *err)
         int k, matched = 0;
         while ((k = sl_dl_next(r, &d, err)) > 0) {
             if (strcmp(d.pipeline, s->cfg->pipeline) ||
+                (d.instance && strcmp(d.instance, s->instance)) ||
                 (s->stream && (!d.stream || strcmp(d.stream, s->stream))) ||
                 (s->reason && !strstr(d.reason, s->reason)))
                 continue;
@@ -180,57 +182,35 @@ static int select_files(sel *s, sl_error *err)
 /* The dead letters of the topic (dead_letter kind kafka) that no earlier
  * replay took (engine/replay.h), in range, counted; each partition holding
  * some becomes a range "kafka:TOPIC/P/LOW-HIGH" (the ends now). */
+struct topic_sel {
+    sel *s;
+    sl_dl_prior *prior;
+};
+
+static int topic_row(void *arg, const char *range, int64_t offset, const sl_dl_rec *d)
+{
+    struct topic_sel *t = arg;
+    sel *s = t->s;
+    if (strcmp(d->pipeline, s->cfg->pipeline) ||
+        (d->instance && strcmp(d->instance, s->instance)) ||
+        (s->stream && (!d->stream || strcmp(d->stream, s->stream))) ||
+        (s->reason && !strstr(d->reason, s->reason)) || d->hour_ms < s->from ||
+        d->hour_ms > s->to || sl_replay_prior_has(t->prior, range, offset, d))
+        return 0;
+    sl_error e;
+    if (add_row(s, d)) return -1;
+    /* the range once, when its first dead letter matches */
+    return s->n_files && !strcmp(s->files[s->n_files - 1], range) ? 0 : add_file(s, range, &e);
+}
+
 static int select_topic(sel *s, sl_error *err)
 {
-    const char *topic = s->cfg->dead_letter.topic;
-    int32_t n = 0;
-    int64_t *lo = NULL, *hi = NULL;
-    sl_dl_prior *prior = NULL;
-    if (sl_dlk_topic_ends(s->cfg, topic, &n, &lo, &hi, err)) return -1;
-    int rc = sl_replay_prior_load(s->cfg->state_dir, &prior, err) ? -1 : 0;
-    for (int32_t p = 0; !rc && p < n; p++) {
-        if (lo[p] < 0 || hi[p] <= lo[p]) continue;
-        char name[1400];
-        snprintf(name, sizeof name, "kafka:%s/%d/%" PRId64 "-%" PRId64, topic, (int)p, lo[p],
-                 hi[p]);
-        sl_dl_reader *r = NULL;
-        if (sl_dl_open_cfg(&r, name, s->cfg, err)) {
-            rc = -1;
-            break;
-        }
-        sl_dl_rec d;
-        int k, matched = 0, idle = 0;
-        while ((k = sl_dl_next(r, &d, err)) != 0) {
-            if (k == SL_DL_AGAIN) {
-                if (++idle <= 150) continue;
-                sl_error_set(err, SL_ERR_IO,
-                             "dead-letter topic %s [%d]: offsets below %" PRId64
-                             " did not come within 15 s (a transaction still open? the "
-                             "brokers %s down?)",
-                             topic, (int)p, hi[p], s->cfg->source.brokers);
-                k = -1;
-            }
-            if (k < 0) break;
-            idle = 0;
-            if (strcmp(d.pipeline, s->cfg->pipeline) ||
-                (s->stream && (!d.stream || strcmp(d.stream, s->stream))) ||
-                (s->reason && !strstr(d.reason, s->reason)) || d.hour_ms < s->from ||
-                d.hour_ms > s->to || sl_replay_prior_has(prior, name, sl_dl_offset(r), &d))
-                continue;
-            matched = 1;
-            if (add_row(s, &d)) {
-                sl_error_set(err, SL_ERR_NOMEM, "out of memory");
-                k = -1;
-                break;
-            }
-        }
-        sl_dl_close(r);
-        if (k < 0) rc = -1;
-        if (!rc && matched) rc = add_file(s, name, err);
-    }
-    sl_replay_prior_free(prior);
-    free(lo);
-    free(hi);
+    struct topic_sel t = {s, NULL};
+    int rc = sl_replay_prior_load(s->cfg->state_dir, &t.prior, err) ||
+                     sl_dlk_each(s->cfg, s->cfg->dead_letter.topic, topic_row, &t, err)
+                 ? -1
+                 : 0;
+    sl_replay_prior_free(t.prior);
     return rc;
 }
 
@@ -430,7 +410,13 @@ int sl_cmd_dlq(int argc, char **argv)
     char inst[9];
     s.cfg = cfg;
     s.kafka = cfg->dead_letter.kind == SL_OUT_KAFKA;
-    if (s.kafka) {
+    if (s.kafka) { /* the topic is shared: this instance's dead letters */
+        if (sl_cli_read_instance(cfg, s.instance)) {
+            printf("no dead letters: %s has not run yet (no %s/instance)\n", cfg->pipeline,
+                   cfg->state_dir);
+            rc = 0;
+            goto out;
+        }
         if (select_topic(&s, &err)) {
             fprintf(stderr, "sluice dlq: %s\n", err.msg);
             goto out;

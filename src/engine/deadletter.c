@@ -163,6 +163,7 @@ int sl_dl_headers(const sl_dl_rec *r, const char *names[SL_DL_N_HEADERS],
     NUM("sluice.hour", "%" PRId64, r->hour_ms);
     HDR("sluice.reason", r->reason);
     if (r->kafka_ts >= 0) NUM("sluice.kafka_timestamp", "%" PRId64, r->kafka_ts);
+    if (r->instance) HDR("sluice.instance", r->instance);
 #undef NUM
 #undef HDR
     return n;

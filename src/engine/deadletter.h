@@ -21,7 +21,8 @@
  *     headers sluice.pipeline, sluice.stream (absent: no stream),
  *     sluice.topic, sluice.partition, sluice.offset, sluice.record,
  *     sluice.kind, sluice.hour (epoch ms), sluice.reason,
- *     sluice.kafka_timestamp (epoch ms; absent: none).
+ *     sluice.kafka_timestamp (epoch ms; absent: none), sluice.instance
+ *     (the writing instance of the pipeline).
  * Files live under PATH/dt=YYYY-MM-DD/hour=HH/ of the audit hour (UTC), so
  * `sluice audit` reads only the hours it checks.
  */
@@ -50,9 +51,11 @@ typedef struct sl_dl_rec {
     size_t len;               /* */
     const uint8_t *key;       /* NULL: none */
     size_t klen;              /* */
+    const char *instance;     /* the instance that wrote it (engine/state.h); NULL: not
+                                 known (a file's name says it) */
 } sl_dl_rec;
 
-enum { SL_DL_N_HEADERS = 10 };
+enum { SL_DL_N_HEADERS = 11 };
 
 /* The Parquet schema above (finished). On error s is freed. */
 sl_err_t sl_dl_schema(sl_schema *s, sl_error *err) SL_MUST_CHECK;

@@ -44,12 +44,13 @@ enum {
     H_HOUR,
     H_REASON,
     H_KTS,
+    H_INSTANCE,
     H_N
 };
-static const char *const hnames[H_N] = {"sluice.pipeline",       "sluice.stream", "sluice.topic",
-                                        "sluice.partition",      "sluice.offset", "sluice.record",
-                                        "sluice.kind",           "sluice.hour",   "sluice.reason",
-                                        "sluice.kafka_timestamp"};
+static const char *const hnames[H_N] = {
+    "sluice.pipeline", "sluice.stream",          "sluice.topic",   "sluice.partition",
+    "sluice.offset",   "sluice.record",          "sluice.kind",    "sluice.hour",
+    "sluice.reason",   "sluice.kafka_timestamp", "sluice.instance"};
 
 struct sl_dlk {
     rd_kafka_t *rk;
@@ -241,6 +242,7 @@ int sl_dlk_next(sl_dlk *k, sl_dl_rec *d, int wait_ms, sl_error *err)
     rd_kafka_timestamp_type_t tt;
     d->time_ms = rd_kafka_message_timestamp(m, &tt);
     d->whole_value = kind && !strcmp(kind, "value");
+    d->instance = header(k, hs, H_INSTANCE);
     d->reason = header(k, hs, H_REASON);
     if (!d->reason) d->reason = "";
     d->raw = m->payload ? (const uint8_t *)m->payload : (const uint8_t *)"";
@@ -299,4 +301,41 @@ sl_err_t sl_dlk_topic_ends(const sl_cfg *cfg, const char *topic, int32_t *n, int
     }
     *n = np;
     return SL_OK;
+}
+
+sl_err_t sl_dlk_each(const sl_cfg *cfg, const char *topic, sl_dlk_fn fn, void *arg, sl_error *err)
+{
+    int32_t n = 0;
+    int64_t *lo = NULL, *hi = NULL;
+    sl_err_t rc = sl_dlk_topic_ends(cfg, topic, &n, &lo, &hi, err);
+    for (int32_t p = 0; !rc && p < n; p++) {
+        if (lo[p] < 0 || hi[p] <= lo[p]) continue;
+        char name[1400];
+        snprintf(name, sizeof name, "kafka:%s/%d/%" PRId64 "-%" PRId64, topic, (int)p, lo[p],
+                 hi[p]);
+        sl_dlk *k = NULL;
+        if ((rc = sl_dlk_open(&k, name, cfg, err))) break;
+        sl_dl_rec d;
+        int got, idle = 0;
+        while (!rc && (got = sl_dlk_next(k, &d, 100, err)) != 0) {
+            if (got == SL_DL_AGAIN) {
+                if (++idle > 150)
+                    rc = sl_error_set(err, SL_ERR_IO,
+                                      "dead-letter topic %s [%d]: offsets below %" PRId64
+                                      " did not come within 15 s (a transaction still open? "
+                                      "the brokers %s down?)",
+                                      topic, (int)p, hi[p], cfg->source.brokers);
+                continue;
+            }
+            idle = 0;
+            if (got < 0)
+                rc = err->code ? err->code : SL_ERR_IO;
+            else if (fn(arg, name, sl_dlk_offset(k), &d))
+                rc = sl_error_set(err, SL_ERR_NOMEM, "out of memory");
+        }
+        sl_dlk_close(k);
+    }
+    free(lo);
+    free(hi);
+    return rc;
 }

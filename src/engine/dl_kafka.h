@@ -26,6 +26,13 @@ sl_err_t sl_dlk_open(sl_dlk **out, const char *name, const struct sl_cfg *cfg,
 int sl_dlk_next(sl_dlk *k, sl_dl_rec *d, int wait_ms, sl_error *err);
 int64_t sl_dlk_offset(const sl_dlk *k); /* of the last row, -1: none */
 void sl_dlk_close(sl_dlk *k);           /* NULL is fine */
+/* Every dead letter on the topic now: each partition from its low to its
+ * high watermark (waiting up to 15 s for offsets below it), fn(arg, the
+ * range's name, the message's offset, the row) in order; fn returns 0, or
+ * -1 to stop (out of memory). */
+typedef int (*sl_dlk_fn)(void *arg, const char *range, int64_t offset, const sl_dl_rec *d);
+sl_err_t sl_dlk_each(const struct sl_cfg *cfg, const char *topic, sl_dlk_fn fn, void *arg,
+                     sl_error *err) SL_MUST_CHECK;
 /* The topic's partitions (0..n-1) and their low and high watermarks. */
 sl_err_t sl_dlk_topic_ends(const struct sl_cfg *cfg, const char *topic, int32_t *n, int64_t **lo,
                            int64_t **hi, sl_error *err) SL_MUST_CHECK;

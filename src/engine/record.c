@@ -94,7 +94,8 @@ static sl_err_t dead_letter(sl_worker *w, const sl_msgctx *m, int32_t stream, in
                    raw,
                    len,
                    m->key,
-                   m->klen};
+                   m->klen,
+                   rt->instance};
     if (rt->cfg->dead_letter.kind == SL_OUT_KAFKA) return sl_kx_send_dead(w, &d, err);
     char dir[4096];
     if (sl_dl_dir(dir, sizeof dir, rt->cfg->dead_letter.path, hour) < 0)

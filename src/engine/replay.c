@@ -637,7 +637,8 @@ sl_err_t sl_replay_step(sl_worker *w, sl_replay_job *j, sl_error *err)
         }
         j->row++;
         j->n[SL_RP_COUNT_ROWS]++;
-        if (strcmp(d.pipeline, w->rt->cfg->pipeline)) continue; /* another pipeline's */
+        if (strcmp(d.pipeline, w->rt->cfg->pipeline)) continue;          /* another pipeline's */
+        if (d.instance && strcmp(d.instance, w->rt->instance)) continue; /* another instance's */
         if (!job_matches(j, &d)) continue;
         if (j->prior && sl_replay_prior_has(j->prior, j->files[j->file], sl_dl_offset(j->rd), &d))
             continue; /* an earlier replay of the topic took it */

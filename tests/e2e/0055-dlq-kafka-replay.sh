@@ -9,7 +9,9 @@
 # the checkpoints' transactions, next to the Kafka output's records), among
 # 3000 good events from `sluice gen`. Then:
 #   - kcat reads the 200 dead letters from dlq with their sluice.* headers
-#     (sluice.kafka_timestamp too);
+#     (sluice.kafka_timestamp and sluice.instance too); `sluice audit`
+#     counts them on the topic for their hour (committed: the events span
+#     two hours), before the replay and after it reopened the hour;
 #   - `sluice dlq list` shows the 200 with the decode error;
 #   - the schema is fixed (int64); `sluice dlq replay --rate 100` asks for
 #     the replay; the pipeline is killed (SIGKILL at a fault point) in the
@@ -34,7 +36,7 @@ N=3000
 sed 's/^message PlayEvent {/message PlayEvent {\n  string region = 99;/' \
   "$SL_SRC/tests/data/play_event.proto" > "$T/play_event.proto"
 sed 's/string region = 99;/int64 region = 99;/' "$T/play_event.proto" > "$T/fixed.proto"
-"$SLUICE" gen --count $N --streams 1 --seed 4 --start-ms $START --span-s 3000 --disorder-s 0 \
+"$SLUICE" gen --count $N --streams 1 --seed 4 --start-ms $START --span-s 7200 --disorder-s 0 \
   --brokers "$BROKERS" --topic events --quiet
 /usr/bin/python3 "$TOOLS/region_events.py" "$T/fixed.proto" "$T/py" "$BROKERS" $START $M 0,1 1
 
@@ -66,6 +68,21 @@ kcat -C -b "$BROKERS" -t dlq -o beginning -e -q -X isolation.level=read_committe
   fail "dlq holds $(grep -c sluice.pipeline "$T/dlq.headers") dead letters, want $M"
 grep -q 'sluice.kafka_timestamp=1764547800000' "$T/dlq.headers" ||
   fail "no sluice.kafka_timestamp header with the original timestamp"
+[ "$(grep -c "sluice.instance=$(cat "$T/state/instance")" "$T/dlq.headers")" = $M ] ||
+  fail "the dead letters do not name the instance that wrote them"
+# sluice audit counts the dead letters on the topic: hour 0 (committed: the
+# events span two hours) holds all 200
+audit_hour0() {
+  (cd "$T" && "$SLUICE" audit p.yaml --json) > "$T/audit.$1.json" || { cat "$T/audit.$1.json"; fail "sluice audit ($1)"; }
+  /usr/bin/python3 - "$T/audit.$1.json" $M <<'PY' || { cat "$T/audit.$1.json"; fail "audit of hour 0 ($1)"; }
+import json, sys
+m = int(sys.argv[2])
+parts = json.load(open(sys.argv[1]))['partitions']
+h0 = [r for r in parts if r['partition'] == 'dt=2025-12-01/hour=00']
+assert h0 and h0[0]['ok'] and h0[0]['dead_lettered'] == m and h0[0]['dead_letter_rows'] == m, h0
+PY
+}
+audit_hour0 before
 
 (cd "$T" && "$SLUICE" dlq list p.yaml --json) > "$T/list.json"
 /usr/bin/python3 - "$T/list.json" $M <<'PY' || { cat "$T/list.json"; fail "dlq list"; }
@@ -107,6 +124,7 @@ grep -q "^0 dead letters not replayed yet" "$T/list2.out" || { cat "$T/list2.out
   fail "the topic no longer holds the $M dead letters"
 
 (cd "$TOOLS" && node lake_check.mjs "$T/lake" play --once $((N + M))) || fail "not exactly once"
+audit_hour0 after # reopened by the replayed rows; its dead letters still on the topic
 (cd "$TOOLS" && node --input-type=module -e "
 import { DuckDBInstance } from '@duckdb/node-api';
 const c = await (await DuckDBInstance.create(':memory:')).connect();

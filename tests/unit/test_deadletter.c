@@ -89,6 +89,9 @@ static void test_headers(void)
     CHECK_EQ_INT(sl_dl_headers(&r, n, v, num, sizeof num), 8);
     for (int i = 0; i < 8; i++)
         CHECK(strcmp(n[i], "sluice.kafka_timestamp") != 0);
+    r.instance = "0a1b2c3d"; /* the writing instance, last */
+    CHECK_EQ_INT(sl_dl_headers(&r, n, v, num, sizeof num), 9);
+    CHECK(!strcmp(n[8], "sluice.instance") && !strcmp(v[8], "0a1b2c3d"));
 }
 
 static void test_dir(void)
