@@ -105,7 +105,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
     char name[64], why[2400] = "", note[300] = "";
     sl_cli_fmt_hour(name, sizeof name, p->hour);
     found f = {0};
-    int lake = 0, dl = 1;
+    int lake = 0;
     int64_t dead_found = 0, dead_want = p->dead + expired_dead(a, p->stream, p->hour);
     if (p->read != p->written + p->filtered + p->dead + p->late)
         add_why(why, sizeof why,
@@ -127,14 +127,13 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
                     p->written, f.rows, f.files);
         if (f.problem[0]) add_why(why, sizeof why, "%s", f.problem);
     }
-    if (dl) {
-        dead_found = sl_audit_dead_rows(a, p->hour, p->stream);
-        if (dead_found != dead_want)
-            add_why(why, sizeof why,
-                    "dead_lettered %" PRId64 " but %" PRId64 " dead letters of the hour", dead_want,
-                    dead_found);
-        if (a->dl_err[0]) add_why(why, sizeof why, "%s", a->dl_err);
-    }
+    /* dead letters: files or the topic, whichever dead_letter.kind is */
+    dead_found = sl_audit_dead_rows(a, p->hour, p->stream);
+    if (dead_found != dead_want)
+        add_why(why, sizeof why,
+                "dead_lettered %" PRId64 " but %" PRId64 " dead letters of the hour", dead_want,
+                dead_found);
+    if (a->dl_err[0]) add_why(why, sizeof why, "%s", a->dl_err);
     t->checked++;
     t->differ += why[0] != 0;
     t->unreconcilable += note[0] != 0;
@@ -151,10 +150,7 @@ static void check_part(audit_run *a, const part *p, int json, tally *t)
             printf(",\"lake_rows\":%" PRId64 ",\"lake_files\":%" PRId64, f.rows, f.files);
         else
             printf(",\"lake_rows\":null,\"lake_files\":null");
-        if (dl)
-            printf(",\"dead_letter_rows\":%" PRId64, dead_found);
-        else
-            printf(",\"dead_letter_rows\":null");
+        printf(",\"dead_letter_rows\":%" PRId64, dead_found);
         put_verdict(why);
         printf(",\"note\":");
         sl_cli_put_json_str(note[0] ? note : NULL);
@@ -172,15 +168,14 @@ static void check_pipeline(audit_run *a, int64_t hour, int64_t read, int64_t dea
 {
     char name[64], why[1200] = "";
     sl_cli_fmt_hour(name, sizeof name, hour);
-    int dl = 1;
     int64_t found_n = sl_audit_dead_rows(a, hour, "");
     if (read != dead)
         add_why(why, sizeof why, "read %" PRId64 " is not dead_lettered %" PRId64, read, dead);
-    if (dl && found_n != dead)
+    if (found_n != dead)
         add_why(why, sizeof why,
                 "dead_lettered %" PRId64 " but %" PRId64 " dead letters without a stream", dead,
                 found_n);
-    if (dl && a->dl_err[0]) add_why(why, sizeof why, "%s", a->dl_err);
+    if (a->dl_err[0]) add_why(why, sizeof why, "%s", a->dl_err);
     t->pipeline_hours++;
     t->pipeline_differ += why[0] != 0;
     if (json) {
@@ -188,10 +183,7 @@ static void check_pipeline(audit_run *a, int64_t hour, int64_t read, int64_t dea
                ",\"dead_lettered\":%" PRId64 ",\"dead_letter_rows\":",
                t->json_first ? "" : ",", name, hour, read, dead);
         t->json_first = 0;
-        if (dl)
-            printf("%" PRId64, found_n);
-        else
-            printf("null");
+        printf("%" PRId64, found_n);
         put_verdict(why);
         printf("}");
     } else if (why[0])

@@ -284,14 +284,6 @@ static void build(sl_rt *rt)
         return;
     }
     s->state = o->state;
-    pthread_mutex_lock(&rt->mu);
-    for (int32_t w = 0; rt->w && w < rt->nw && s->state == SL_SNAP_RUNNING; w++)
-        if (rt->w[w].failing) { /* retry.c: an output fails, its partitions are paused */
-            s->state = SL_SNAP_DEGRADED;
-            free(s->error);
-            s->error = strdup(rt->w[w].fail_msg ? rt->w[w].fail_msg : "?");
-        }
-    pthread_mutex_unlock(&rt->mu);
     s->pid = (int)getpid();
     s->workers = rt->cfg->workers;
     s->time_ms = now;
@@ -301,8 +293,14 @@ static void build(sl_rt *rt)
     s->retries = o->retries;
     s->output_retries = atomic_load(&rt->local_retries);
     pthread_mutex_lock(&rt->mu);
-    for (int32_t w = 0; rt->w && w < rt->nw; w++)
+    for (int32_t w = 0; rt->w && w < rt->nw; w++) {
         s->open_files += RELAXED(rt->w[w].n_open);
+        if (rt->w[w].failing && s->state == SL_SNAP_RUNNING) { /* retry.c: an output fails */
+            s->state = SL_SNAP_DEGRADED;
+            free(s->error);
+            s->error = strdup(rt->w[w].fail_msg ? rt->w[w].fail_msg : "?");
+        }
+    }
     pthread_mutex_unlock(&rt->mu);
     s->ckpt.last = rt->mf.checkpoint;
     s->ckpt.last_time_ms = rt->mf.time_ms;

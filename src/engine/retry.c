@@ -157,19 +157,12 @@ static int part_in(const closure *c, const sl_part *p)
     return (c->part[p->idx >> 6] >> (p->idx & 63)) & 1;
 }
 
-/* Drop an open bucket: its file goes, its rows are read again. */
-static void drop_open(sl_worker *w, sl_bucket *b)
+void sl_retry_remove(sl_rt *rt, const sl_bucket *b)
 {
-    sl_rt *rt = w->rt;
-    sl_pq_writer_free(b->pw);
-    b->pw = NULL;
-    sl_ostream_destroy(b->os);
-    b->os = NULL;
     sl_error e;
     if (b->hidden && rt->st->vt->remove(rt->st, b->hidden, &e))
         SL_LOG(SL_LOG_WARN, "cannot remove a dropped in-progress file (the next start sweeps it)",
                SL_F_STR("error", e.msg));
-    sl_bucket_free(b);
 }
 
 static void zero_counts(sl_audit_tab *t, const closure *c, int32_t n_streams)
@@ -226,7 +219,8 @@ static int drop(sl_worker *w, closure *c, uint64_t from, const char *at, const s
             if (c->unit[bucket_unit(w, b)]) {
                 *pp = b->next;
                 w->n_open--;
-                drop_open(w, b);
+                sl_retry_remove(rt, b); /* its rows are read again */
+                sl_bucket_free(b);
             } else
                 pp = &b->next;
         }

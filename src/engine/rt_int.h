@@ -395,6 +395,9 @@ int sl_retry_requests(sl_worker *w, sl_error *err);
 /* The pool, rt->mu held, for a bucket whose close failed: 1 when its
  * worker drops it (the checkpoint waits), 0: the checkpoint fails. */
 int sl_retry_pool_failed(sl_rt *rt, sl_bucket *b);
+/* Delete a dropped bucket's in-progress file (a failure is logged: the
+ * next start sweeps it). */
+void sl_retry_remove(sl_rt *rt, const sl_bucket *b);
 /* Seek back and resume the paused partitions once their time came. */
 sl_err_t sl_retry_tick(sl_worker *w, int64_t now_mono_ms, sl_error *err) SL_MUST_CHECK;
 

@@ -126,10 +126,8 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
         rd_kafka_queue_yield(rt->w[i].q);
     for (;;) {
         int all = 1;
-        for (int32_t i = 0; i < rt->nw; i++)
-            if (rt->w[i].done_ckpt < c) all = 0;
-        for (int32_t i = 0; i < rt->nw; i++)
-            if (atomic_load(&rt->w[i].req_pending)) all = 0; /* a drop to come (retry.c) */
+        for (int32_t i = 0; i < rt->nw; i++) /* and no drop to come (retry.c) */
+            if (rt->w[i].done_ckpt < c || atomic_load(&rt->w[i].req_pending)) all = 0;
         if (all && rt->pending_c[c & 1] == 0) break;
         if (workers_failed(rt)) break;
         pthread_cond_wait(&rt->cv, &rt->mu);
@@ -171,11 +169,7 @@ static sl_err_t checkpoint_take(sl_rt *rt, sl_error *err)
     int64_t rows = 0;
     for (sl_bucket *b = mine; b; b = b->qnext) {
         if (b->dropped) { /* its rows are read again (retry.c) */
-            sl_error e;
-            if (b->hidden && rt->st->vt->remove(rt->st, b->hidden, &e))
-                SL_LOG(SL_LOG_WARN,
-                       "cannot remove a dropped in-progress file (the next start sweeps it)",
-                       SL_F_STR("error", e.msg));
+            sl_retry_remove(rt, b);
             continue;
         }
         if (b->rc && !rc) {

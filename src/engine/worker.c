@@ -145,8 +145,7 @@ void *sl_worker_main(void *arg)
         if (req > w->done_ckpt) barrier(w, req);
         /* an output failed (retry.c): the pool's requests, then the paused
          * partitions' retry */
-        if (atomic_load(&w->req_pending) && !atomic_load(&w->failed) &&
-            !sl_retry_requests(w, &err))
+        if (atomic_load(&w->req_pending) && !atomic_load(&w->failed) && !sl_retry_requests(w, &err))
             failed(w, &err);
         if (w->n_paused && !atomic_load(&w->failed) && sl_retry_tick(w, sl_rt_mono_ms(), &err))
             failed(w, &err);

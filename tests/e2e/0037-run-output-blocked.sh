@@ -140,50 +140,17 @@ PY
   wait $pid || { cat "$T/run.log"; fail "sluice run failed after the space came back"; }
   grep -q 'resuming the partitions paused' "$T/run.log" || fail "the log does not say the partitions resumed"
 
-  PLAY=$(cd "$TOOLS" && node -e '
-  import("@duckdb/node-api").then(async ({ DuckDBInstance }) => {
-    const c = await (await DuckDBInstance.create(":memory:")).connect();
-    const r = await c.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet("'"$T"'/lake/play/**/*.parquet")`);
-    console.log(Number(r.getRows()[0][0]));
-  });')
+  PLAY=$(cd "$TOOLS" && node duckq.mjs --row "SELECT count(*) FROM read_parquet('$T/lake/play/**/*.parquet')")
   # python-protobuf counts what the filter keeps, from the same bytes
   "$SLUICE" gen --count $NA --seed 11 --output "$T/a.pb" --quiet
-  WANT=$(/usr/bin/python3 - "$SL_SRC/tests/data/play_event.proto" "$T/a.pb" <<'PY'
-import subprocess, sys, tempfile, os
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.internal.decoder import _DecodeVarint32
-d = tempfile.mkdtemp()
-ds = os.path.join(d, "ds.pb")
-subprocess.check_call(["protoc", "-I", os.path.dirname(sys.argv[1]), "--include_imports",
-                       "--descriptor_set_out=" + ds, os.path.basename(sys.argv[1])])
-fds = descriptor_pb2.FileDescriptorSet.FromString(open(ds, "rb").read())
-pool = descriptor_pool.DescriptorPool()
-for f in fds.file: pool.Add(f)
-cls = message_factory.MessageFactory(pool).GetPrototype(pool.FindMessageTypeByName("bench.PlayEvent"))
-buf = open(sys.argv[2], "rb").read()
-pos = n = 0
-while pos < len(buf):
-    ln, pos = _DecodeVarint32(buf, pos)
-    m = cls.FromString(buf[pos:pos + ln]); pos += ln
-    n += m.play_seconds > 5
-print(n)
-PY
-  )
-  [ "$PLAY" = "$WANT" ] || fail "play holds $PLAY rows, python-protobuf keeps $WANT of the $NA events"
+  /usr/bin/python3 "$TOOLS/run_expect.py" --proto "$SL_SRC/tests/data/play_event.proto" \
+    --input "$T/a.pb" --all 'play@m.play_seconds > 5' > "$T/expect.json"
+  WANT=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["play"]["rows"])' "$T/expect.json")
+  [ -n "$WANT" ] && [ "$PLAY" = "$WANT" ] || fail "play holds $PLAY rows, python-protobuf keeps $WANT of the $NA events"
   (cd "$TOOLS" && node lake_check.mjs "$T/lake" click --once "$NB") || fail "click not exactly once"
-  DUPS=$(cd "$TOOLS" && node -e '
-  import("@duckdb/node-api").then(async ({ DuckDBInstance }) => {
-    const c = await (await DuckDBInstance.create(":memory:")).connect();
-    const r = await c.runAndReadAll(`SELECT count(*) - count(DISTINCT (_partition, _offset)) FROM read_parquet("'"$T"'/lake/play/**/*.parquet")`);
-    console.log(Number(r.getRows()[0][0]));
-  });')
+  DUPS=$(cd "$TOOLS" && node duckq.mjs --row "SELECT count(*) - count(DISTINCT (_partition, _offset)) FROM read_parquet('$T/lake/play/**/*.parquet')")
   [ "$DUPS" = 0 ] || fail "play holds $DUPS duplicated rows"
-  DL=$(cd "$TOOLS" && node -e '
-  import("@duckdb/node-api").then(async ({ DuckDBInstance }) => {
-    const c = await (await DuckDBInstance.create(":memory:")).connect();
-    const r = await c.runAndReadAll(`SELECT count(*)::BIGINT, count(DISTINCT "offset")::BIGINT FROM read_parquet("'"$T"'/lake/_dead_letter/**/*.parquet")`);
-    console.log(r.getRows()[0].map(Number).join(" "));
-  });')
+  DL=$(cd "$TOOLS" && node duckq.mjs --row "SELECT count(*), count(DISTINCT \"offset\") FROM read_parquet('$T/lake/_dead_letter/**/*.parquet')")
   [ "$DL" = "$BAD $BAD" ] || fail "dead letters: $DL (rows, distinct offsets), want $BAD $BAD"
   [ "$(find "$T/lake" -name '.sluice+*' | wc -l)" = 0 ] || fail "in-progress files left"
   (cd "$T" && "$SLUICE" audit p.yaml) > "$T/audit.txt" 2>&1 || { cat "$T/audit.txt"; fail "sluice audit finds a difference"; }
@@ -245,28 +212,9 @@ YAML
   kill -0 $pid 2>/dev/null && { kill -9 $pid; cat "$T/run.log"; fail "field: no progress after the space came back"; }
   wait $pid || { cat "$T/run.log"; fail "field: sluice run failed after the space came back"; }
   grep -q 'attempt failed' "$T/run.log" && { cat "$T/run.log"; fail "field: the whole attempt restarted"; }
-  read -r WP WC < <(/usr/bin/python3 - "$SL_SRC/tests/data/play_event.proto" "$T/ev.pb" <<'PY'
-import subprocess, sys, tempfile, os
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.internal.decoder import _DecodeVarint32
-d = tempfile.mkdtemp()
-ds = os.path.join(d, "ds.pb")
-subprocess.check_call(["protoc", "-I", os.path.dirname(sys.argv[1]), "--include_imports",
-                       "--descriptor_set_out=" + ds, os.path.basename(sys.argv[1])])
-fds = descriptor_pb2.FileDescriptorSet.FromString(open(ds, "rb").read())
-pool = descriptor_pool.DescriptorPool()
-for f in fds.file: pool.Add(f)
-cls = message_factory.MessageFactory(pool).GetPrototype(pool.FindMessageTypeByName("bench.PlayEvent"))
-buf = open(sys.argv[2], "rb").read()
-pos = 0
-n = {"001000": 0, "001001": 0}
-while pos < len(buf):
-    ln, pos = _DecodeVarint32(buf, pos)
-    m = cls.FromString(buf[pos:pos + ln]); pos += ln
-    n[m.log_id] += 1
-print(n["001000"], n["001001"])
-PY
-  )
+  /usr/bin/python3 "$TOOLS/run_expect.py" --proto "$SL_SRC/tests/data/play_event.proto" \
+    --input "$T/ev.pb" --stream play=001000 --stream click=001001 > "$T/expect.json"
+  read -r WP WC < <(/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["play"]["rows"], d["click"]["rows"])' "$T/expect.json")
   [ "$WP" -gt 0 ] && [ "$WC" -gt 0 ] || fail "field: python-protobuf counts $WP / $WC"
   (cd "$TOOLS" && node lake_check.mjs "$T/lake" play --once "$WP") || fail "field: play not exactly once"
   (cd "$TOOLS" && node lake_check.mjs "$T/lake" click --once "$WC") || fail "field: click not exactly once"

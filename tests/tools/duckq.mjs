@@ -1,16 +1,18 @@
 // duckq.mjs - run one SQL query with DuckDB and print the result as an
 // aligned table (for the demo and for people), or with --json as a JSON
-// array of rows (for tests: BIGINTs as strings, NULL as null).
+// array of rows (for tests: BIGINTs as strings, NULL as null), or with --row
+// the first row's values separated by spaces (for a shell comparison).
 // Test-only dependency.
-// usage: node tests/tools/duckq.mjs [--json] "SELECT ... FROM 'file.parquet'"
+// usage: node tests/tools/duckq.mjs [--json|--row] "SELECT ... FROM 'file.parquet'"
 import { DuckDBInstance } from '@duckdb/node-api';
-const json = process.argv[2] === '--json';
-const sql = process.argv[json ? 3 : 2];
-if (!sql) { console.error('usage: duckq.mjs [--json] SQL'); process.exit(2); }
+const mode = ['--json', '--row'].includes(process.argv[2]) ? process.argv[2] : '';
+const sql = process.argv[mode ? 3 : 2];
+if (!sql) { console.error('usage: duckq.mjs [--json|--row] SQL'); process.exit(2); }
 const inst = await DuckDBInstance.create(':memory:');
 const c = await inst.connect();
 const r = await c.runAndReadAll(sql);
-if (json) { console.log(JSON.stringify(r.getRowsJson())); process.exit(0); }
+if (mode === '--json') { console.log(JSON.stringify(r.getRowsJson())); process.exit(0); }
+if (mode === '--row') { console.log((r.getRowsJson()[0] || []).join(' ')); process.exit(0); }
 const cols = r.columnNames();
 const rows = r.getRowsJson().map(row => row.map(v => v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)));
 const w = cols.map((c, i) => Math.min(40, Math.max(c.length, ...rows.map(r => r[i].length))));
